@@ -1,0 +1,3 @@
+from lo_sync.cli import main
+
+main()

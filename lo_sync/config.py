@@ -1,0 +1,261 @@
+"""Read and validate the YAML configuration into frozen dataclasses.
+
+Every problem is reported at once, each naming the key that is wrong, so an
+operator fixes the file in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from lo_sync.errors import ConfigError
+from lo_sync.providers import PROVIDERS
+from lo_sync.redact import register_secret
+
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+DEFAULT_CONFIG = "config.yaml"
+CONFIG_ENV = "LO_SYNC_CONFIG"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 6
+    # Upper bound for any single wait, including a provider's Retry-After:
+    # a provider asking for an hour must not hold the nightly job hostage.
+    max_retry_wait: float = 60.0
+    page_size: int | None = None  # None = the largest the provider's contract allows
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    name: str
+    org_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    group: str
+    base_url: str
+    token_url: str
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    database: Path
+    providers: dict[str, ProviderConfig]
+    http: HttpSettings = HttpSettings()
+    warnings: tuple[str, ...] = ()
+
+
+def resolve_config_path(option: str | None) -> Path:
+    return Path(option or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found (use --config FILE or set {CONFIG_ENV}; "
+            "config.example.yaml shows every key)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    config = parse_config(document, base_dir=path.parent, source=str(path))
+    warning = _literal_secret_warning(path, document)
+    if warning:
+        config = Config(config.path, config.database, config.providers, config.http, (warning,))
+    return Config(path, config.database, config.providers, config.http, config.warnings)
+
+
+def parse_config(document: Any, base_dir: Path, source: str = "config") -> Config:
+    problems: list[str] = []
+    if not isinstance(document, dict):
+        raise ConfigError("the file must be a YAML mapping with 'database' and 'providers'", source)
+
+    _unknown_keys(document, {"database", "providers", "http"}, "", problems)
+
+    database = _expand(document.get("database", "lo-sync.db"), "database", problems)
+    if not isinstance(database, str) or not database.strip():
+        problems.append("database: must be a file path")
+        database = "lo-sync.db"
+
+    http = _parse_http(document.get("http"), problems)
+
+    providers: dict[str, ProviderConfig] = {}
+    section = document.get("providers")
+    if section is None:
+        problems.append("providers: missing (list at least one of: " + ", ".join(PROVIDERS) + ")")
+    elif not isinstance(section, dict) or not section:
+        problems.append("providers: must be a mapping of provider name to settings")
+    else:
+        for name, settings in section.items():
+            if name not in PROVIDERS:
+                problems.append(
+                    f"providers.{name}: unknown provider (known: {', '.join(PROVIDERS)})"
+                )
+                continue
+            parsed = _parse_provider(str(name), settings, problems)
+            if parsed:
+                providers[name] = parsed
+
+    if problems:
+        raise ConfigError(problems, source)
+    db_path = Path(database).expanduser()
+    if not db_path.is_absolute():
+        db_path = base_dir / db_path
+    return Config(None, db_path, providers, http)
+
+
+def _parse_provider(name: str, settings: Any, problems: list[str]) -> ProviderConfig | None:
+    module = PROVIDERS[name]
+    prefix = f"providers.{name}"
+    if not isinstance(settings, dict):
+        problems.append(f"{prefix}: must be a mapping with {module.ORG_KEY}, client_id, ...")
+        return None
+    required = [module.ORG_KEY, "client_id", "client_secret", "group"]
+    optional = {"base_url": module.DEFAULT_BASE_URL, "token_url": module.DEFAULT_TOKEN_URL}
+    _unknown_keys(settings, set(required) | set(optional), prefix + ".", problems)
+
+    values: dict[str, str] = {}
+    for key in required:
+        raw = settings.get(key)
+        if raw is None:
+            problems.append(f"{prefix}.{key}: missing")
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            problems.append(f"{prefix}.{key}: must be a string, got {type(raw).__name__}")
+            continue
+        value = _expand(str(raw), f"{prefix}.{key}", problems)
+        if value is not None and not value.strip():
+            problems.append(f"{prefix}.{key}: must not be empty")
+        elif value is not None:
+            values[key] = value
+    for key, default in optional.items():
+        raw = settings.get(key, default)
+        if not isinstance(raw, str):
+            problems.append(f"{prefix}.{key}: must be a URL string")
+            continue
+        value = _expand(raw, f"{prefix}.{key}", problems)
+        if value is not None:
+            url_problem = _check_url(value)
+            if url_problem:
+                problems.append(f"{prefix}.{key}: {url_problem}")
+            values[key] = value.rstrip("/")
+    if len(values) < len(required) + len(optional):
+        return None
+    register_secret(values["client_secret"])
+    return ProviderConfig(
+        name=name,
+        org_id=values[module.ORG_KEY],
+        client_id=values["client_id"],
+        client_secret=values["client_secret"],
+        group=values["group"],
+        base_url=values["base_url"],
+        token_url=values["token_url"],
+    )
+
+
+def _parse_http(section: Any, problems: list[str]) -> HttpSettings:
+    if section is None:
+        return HttpSettings()
+    if not isinstance(section, dict):
+        problems.append("http: must be a mapping")
+        return HttpSettings()
+    defaults = HttpSettings()
+    _unknown_keys(section, set(defaults.__dataclass_fields__), "http.", problems)
+    values: dict[str, Any] = {}
+    for key in ("connect_timeout", "read_timeout", "max_retry_wait"):
+        if key in section:
+            raw = section[key]
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
+                problems.append(f"http.{key}: must be a positive number of seconds")
+            else:
+                values[key] = float(raw)
+    for key in ("max_attempts", "page_size"):
+        if key in section:
+            raw = section[key]
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+                problems.append(f"http.{key}: must be a positive integer")
+            else:
+                values[key] = raw
+    return HttpSettings(**{**defaults.__dict__, **values})
+
+
+def _unknown_keys(mapping: dict, known: set[str], prefix: str, problems: list[str]) -> None:
+    for key in mapping:
+        if key not in known:
+            problems.append(f"{prefix}{key}: unknown key (expected one of: {', '.join(sorted(known))})")
+
+
+def _expand(value: Any, key: str, problems: list[str]) -> Any:
+    """Replace ${VAR} with the environment's value; a missing variable is a problem naming both."""
+    if not isinstance(value, str):
+        return value
+    missing = [m for m in ENV_VAR.findall(value) if m not in os.environ]
+    if missing:
+        problems.append(f"{key}: environment variable {', '.join(missing)} is not set")
+        return None
+    return ENV_VAR.sub(lambda m: os.environ[m.group(1)], value)
+
+
+def _check_url(url: str) -> str | None:
+    """TLS is not optional: plain http is only for the loopback simulator."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"not an http(s) URL: {url!r}"
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        return f"plain http is refused for non-loopback host {parts.hostname!r}; use https"
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _literal_secret_warning(path: Path, document: Any) -> str | None:
+    """A secret written into a file others can read is a leak waiting to happen."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    providers = document.get("providers") if isinstance(document, dict) else None
+    if not isinstance(providers, dict):
+        return None
+    literal = [
+        name
+        for name, settings in providers.items()
+        if isinstance(settings, dict)
+        and isinstance(settings.get("client_secret"), str)
+        and not ENV_VAR.search(settings["client_secret"])
+    ]
+    if not literal:
+        return None
+    return (
+        f"warning: {path} holds a literal client_secret for {', '.join(map(str, literal))} "
+        "and is readable by other users; use ${VAR} or chmod 600"
+    )

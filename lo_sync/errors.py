@@ -1,0 +1,60 @@
+"""Every failure lo-sync reports is one of these types, each with its exit code.
+
+The CLI maps them to one line on stderr; a traceback in front of a user is a bug.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_SYNC_FAILED = 1
+EXIT_USAGE = 2
+EXIT_SAFETY = 3
+EXIT_LOCKED = 4
+
+
+class LoSyncError(Exception):
+    """Base of every error lo-sync expects and explains."""
+
+    exit_code = EXIT_SYNC_FAILED
+
+
+class ConfigError(LoSyncError):
+    """The configuration (file, keys, values, environment) is unusable."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, problems: list[str] | str, source: str | None = None):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(where + "; ".join(self.problems))
+
+
+class InputError(LoSyncError):
+    """A file the operator handed us (CSV, database) cannot be used as it is."""
+
+    exit_code = EXIT_USAGE
+
+
+class ProviderError(LoSyncError):
+    """The provider's API failed us: network, HTTP status, or an answer we cannot trust."""
+
+    exit_code = EXIT_SYNC_FAILED
+
+
+class DataError(LoSyncError):
+    """The provider answered, but the data is not what the contract promises."""
+
+    exit_code = EXIT_SYNC_FAILED
+
+
+class SafetyAbort(LoSyncError):
+    """A guard refused to act (mass archive, stats volume drop, incomplete fetch)."""
+
+    exit_code = EXIT_SAFETY
+
+
+class LockHeld(LoSyncError):
+    """Another lo-sync run is writing the same database."""
+
+    exit_code = EXIT_LOCKED

@@ -1,0 +1,109 @@
+"""What a person or cron sees: rich tables at a terminal, one line per provider otherwise.
+
+Nothing here decides anything; it renders plans and outcomes. Every text goes
+through `redact` on its way out.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import TextIO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lo_sync.redact import redact
+from lo_sync.sync import Outcome, Plan
+
+# A terminal shows the first rows of a plan; piped output (e.g. to a file) gets every row.
+TERMINAL_ROWS = 40
+COUNT_ORDER = ("fetched", "created", "updated", "unchanged", "missing", "returned", "archived",
+               "restored", "regressions", "unmatched", "rejected")
+
+
+class Reporter:
+    def __init__(self, quiet: bool = False, stdout: TextIO | None = None):
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdout.isatty()
+        self.quiet = quiet
+        self.console = Console(file=self.stdout, highlight=False, soft_wrap=True)
+
+    # --- progress ------------------------------------------------------------------------------
+
+    @contextmanager
+    def fetching(self, provider: str, what: str):
+        """A live counter at a terminal; nothing under cron."""
+        if not self.interactive or self.quiet:
+            yield lambda seen: None
+            return
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
+                      console=self.console, transient=True) as progress:
+            task = progress.add_task(f"{provider}: fetching {what}", total=None)
+            yield lambda seen: progress.update(task, completed=seen)
+
+    # --- results -------------------------------------------------------------------------------
+
+    def outcome(self, command: str, outcome: Outcome, dry_run: bool) -> None:
+        if outcome.plan is not None and (dry_run or self.interactive):
+            self.plan(outcome.plan, dry_run)
+        if outcome.error is not None:
+            self.error(outcome.error)
+        elif not self.quiet:
+            prefix = "dry run: " if dry_run else ""
+            self.line(f"{prefix}{outcome.provider} {command}: {summary(outcome.plan.counts)}")
+
+    def plan(self, plan: Plan, dry_run: bool) -> None:
+        heading = f"{plan.provider} {plan.command}" + (" (dry run: nothing written)" if dry_run else "")
+        if not plan.changes and not plan.notes:
+            if self.interactive:
+                self.console.print(f"[bold]{redact(heading)}[/bold]: no changes")
+            return
+        if self.interactive:
+            table = Table(title=redact(heading), show_lines=False, title_justify="left")
+            table.add_column("action")
+            table.add_column("id")
+            table.add_column("detail", overflow="fold")
+            for action, ident, detail in plan.changes[:TERMINAL_ROWS]:
+                table.add_row(action, redact(ident), redact(detail))
+            hidden = plan.more_changes + max(0, len(plan.changes) - TERMINAL_ROWS)
+            if hidden:
+                table.add_row("…", "", f"and {hidden:,} more (pipe the dry run to a file for all)")
+            self.console.print(table)
+            for note in plan.notes:
+                self.console.print(f"  note: {redact(note)}")
+        elif dry_run:
+            for action, ident, detail in plan.changes:
+                self.line(f"{plan.provider} {action} {ident}: {detail}")
+            if plan.more_changes:
+                self.line(f"{plan.provider} … and {plan.more_changes:,} more")
+            for note in plan.notes:
+                self.line(f"{plan.provider} note: {note}")
+
+    def line(self, text: str) -> None:
+        click.echo(redact(text), file=self.stdout)
+
+    def warn(self, text: str) -> None:
+        click.echo(redact(text), err=True)
+
+    def error(self, error: BaseException) -> None:
+        click.echo(f"lo-sync: {redact(error)}", err=True)
+
+    def table(self, rows: list[dict], title: str | None = None) -> None:
+        if not rows:
+            self.line("no rows")
+            return
+        table = Table(title=title, title_justify="left")
+        for name in rows[0]:
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            table.add_row(*("" if v is None else redact(v) for v in row.values()))
+        self.console.print(table)
+
+
+def summary(counts: dict[str, int]) -> str:
+    parts = [f"{counts[k]:,} {k}" for k in COUNT_ORDER if k in counts]
+    return ", ".join(parts) if parts else "nothing to do"

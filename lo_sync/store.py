@@ -1,0 +1,816 @@
+"""The SQLite file: schema, staging, plans and their application. The only module with SQL.
+
+Fetched rows are streamed into TEMP staging tables page by page, so memory does
+not grow with the size of a fetch; diffs against what is stored are computed in
+SQL, and only the rows that differ come back to Python. A dry run opens the
+file read-only (TEMP tables live outside it), so planning is the same code for
+both and a dry run cannot change the file or create a missing one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from lo_sync.errors import InputError
+
+COURSE_FIELDS = (
+    "title", "description", "url", "image_url", "language", "duration_minutes",
+    "status", "content_type", "skills", "level", "provider_updated_at",
+)  # fmt: skip
+PROGRESS_FIELDS = (
+    "learner_external_id", "learner_name", "progress_percent", "completed", "completed_at",
+    "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
+    "enrolled_at", "program_id",
+)  # fmt: skip
+BATCH = 1000
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+migrations = Migrations("lo_sync")
+
+
+@migrations()
+def m001_catalog(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE courses (
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT,
+            url TEXT,
+            image_url TEXT,
+            language TEXT,
+            duration_minutes INTEGER,
+            status TEXT,
+            content_type TEXT,
+            skills TEXT NOT NULL DEFAULT '[]',
+            level TEXT,
+            provider_updated_at TEXT,
+            archived INTEGER NOT NULL DEFAULT 0,
+            archived_at TEXT,
+            archive_reason TEXT,
+            missing_since TEXT,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (provider, external_id)
+        );
+        CREATE TABLE group_courses (
+            group_name TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            in_catalog INTEGER NOT NULL DEFAULT 1,
+            in_library INTEGER NOT NULL DEFAULT 1,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (group_name, provider, external_id)
+        );
+        CREATE TABLE course_tags (
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (provider, external_id, tag)
+        );
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            command TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            fetched INTEGER,
+            created INTEGER,
+            updated INTEGER,
+            unchanged INTEGER,
+            missing INTEGER,
+            returned INTEGER,
+            archived INTEGER,
+            restored INTEGER,
+            rejected INTEGER,
+            regressions INTEGER,
+            unmatched INTEGER,
+            message TEXT
+        );
+        CREATE INDEX sync_runs_by_command ON sync_runs (command, provider, id);
+        CREATE TABLE course_changes (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            field TEXT,
+            old_value TEXT,
+            new_value TEXT,
+            changed_at TEXT NOT NULL
+        );
+        CREATE INDEX course_changes_by_course ON course_changes (provider, external_id);
+        CREATE TABLE rejected_records (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            raw TEXT
+        );
+        """
+    )
+
+
+@migrations()
+def m002_statistics(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE learners (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL,
+            external_id TEXT,
+            name TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX learners_by_email ON learners (email);
+        CREATE INDEX learners_by_external_id ON learners (external_id);
+        CREATE TABLE progress (
+            provider TEXT NOT NULL,
+            course_external_id TEXT NOT NULL,
+            learner_email TEXT NOT NULL,
+            learner_external_id TEXT,
+            learner_name TEXT,
+            progress_percent REAL NOT NULL,
+            completed INTEGER NOT NULL,
+            completed_at TEXT,
+            score_percent REAL,
+            time_spent_minutes REAL,
+            time_spent_theoretical INTEGER NOT NULL DEFAULT 0,
+            last_activity_at TEXT,
+            enrolled_at TEXT,
+            program_id TEXT,
+            regression INTEGER NOT NULL DEFAULT 0,
+            first_run_id INTEGER NOT NULL,
+            last_run_id INTEGER NOT NULL,
+            PRIMARY KEY (provider, course_external_id, learner_email)
+        ) WITHOUT ROWID;
+        CREATE TABLE progress_history (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
+            provider TEXT NOT NULL,
+            course_external_id TEXT NOT NULL,
+            learner_email TEXT NOT NULL,
+            field TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            regression INTEGER NOT NULL DEFAULT 0,
+            changed_at TEXT NOT NULL
+        );
+        CREATE INDEX progress_history_by_row
+            ON progress_history (provider, course_external_id, learner_email);
+        """
+    )
+
+
+def known_migrations() -> set[str]:
+    return {m.name for m in migrations._migrations}
+
+
+# --- opening -----------------------------------------------------------------------------------
+
+
+class Store:
+    """A connection to the lo-sync database, with the operations the commands need."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, readonly: bool):
+        self.conn = conn
+        self.path = path
+        self.readonly = readonly
+        self.db = sqlite_utils.Database(conn)
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        """Open (or, unless read-only, create) the database and bring its schema up to date.
+
+        Read-only opens of a missing file plan against an empty in-memory schema:
+        a dry run must not create the file.
+        """
+        if readonly and not path.exists():
+            return cls._in_memory()
+        if not path.parent.is_dir():
+            raise InputError(f"database folder {path.parent} does not exist")
+        if not readonly and not path.exists():
+            try:
+                # Owner-only from the first byte: progress data is personal data.
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise InputError(f"cannot create database {path}: {exc.strerror}") from None
+        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            store = cls(conn, path, readonly)
+            store._configure()
+            store._check_and_migrate()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(_describe_open_error(path, exc)) from None
+        return store
+
+    @classmethod
+    def _in_memory(cls) -> Store:
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store = cls(conn, None, False)
+        store._configure()
+        migrations.apply(store.db)
+        store.readonly = True
+        return store
+
+    def _configure(self) -> None:
+        # The default rollback journal, not WAL: one batch writer a night needs no
+        # concurrent-writer machinery, a crash leaves a hot journal SQLite rolls
+        # back on the next open, and a dry run can open the file read-only without
+        # creating -wal/-shm files beside it. synchronous=NORMAL is durable at
+        # each commit in this mode on modern filesystems and cheaper than FULL.
+        self.conn.execute("PRAGMA busy_timeout = 5000")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
+        self.conn.execute("PRAGMA temp_store = FILE")  # staging spills to disk, memory stays flat
+        self.conn.execute("PRAGMA temp.cache_size = -32768")
+        if not self.readonly:
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    def _check_and_migrate(self) -> None:
+        applied = {m.name for m in migrations.applied(self.db)}
+        unknown = applied - known_migrations()
+        if unknown:
+            raise InputError(
+                f"database {self.path} was written by a newer lo-sync "
+                f"(schema steps {', '.join(sorted(unknown))}); upgrade lo-sync to use it"
+            )
+        if not migrations.pending(self.db):
+            return
+        if self.readonly:
+            raise InputError(
+                f"database {self.path} needs a schema upgrade; run once without --dry-run"
+            )
+        migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: everything inside commits together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- runs ----------------------------------------------------------------------------------
+
+    def insert_run(self, command: str, provider: str, started_at: str, status: str,
+                   counts: dict[str, int], message: str | None = None) -> int:
+        columns = ["command", "provider", "started_at", "finished_at", "status", "message",
+                   *counts]
+        values = [command, provider, started_at, utc_now(), status, message, *counts.values()]
+        cursor = self.conn.execute(
+            f"INSERT INTO sync_runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(values))})",
+            values,
+        )
+        return cursor.lastrowid
+
+    def record_failed_run(self, command: str, provider: str, started_at: str, status: str,
+                          message: str) -> None:
+        if self.readonly:
+            return
+        with self.transaction():
+            self.insert_run(command, provider, started_at, status, {}, message)
+
+    def latest_run(self, command: str, provider: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT * FROM sync_runs WHERE command = ? AND provider = ? ORDER BY id DESC LIMIT 1",
+            (command, provider),
+        ).fetchone()
+        return _as_dict(self.conn, row)
+
+    def latest_successful_run(self, command: str, provider: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT * FROM sync_runs WHERE command = ? AND provider = ? AND status = 'ok' "
+            "ORDER BY id DESC LIMIT 1",
+            (command, provider),
+        ).fetchone()
+        return _as_dict(self.conn, row)
+
+    def insert_rejected(self, run_id: int, provider: str, kind: str,
+                        rejected: Iterable[tuple[str, Any]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO rejected_records (run_id, provider, kind, reason, raw) VALUES (?,?,?,?,?)",
+            ((run_id, provider, kind, reason, _raw_text(raw)) for reason, raw in rejected),
+        )
+
+    # --- catalog -------------------------------------------------------------------------------
+
+    def start_course_stage(self) -> None:
+        self.conn.execute("DROP TABLE IF EXISTS temp.stage_courses")
+        self.conn.execute(
+            "CREATE TEMP TABLE stage_courses (external_id TEXT PRIMARY KEY, "
+            + ", ".join(COURSE_FIELDS) + ")"
+        )
+
+    def stage_courses(self, rows: list[dict]) -> list[str]:
+        """Stage one page; returns the ids already staged (the same course on two pages)."""
+        placeholders = ", ".join("?" * (len(COURSE_FIELDS) + 1))
+        duplicates = []
+        for row in rows:
+            try:
+                self.conn.execute(
+                    f"INSERT INTO stage_courses VALUES ({placeholders})",
+                    (row["external_id"], *(row[f] for f in COURSE_FIELDS)),
+                )
+            except sqlite3.IntegrityError:
+                duplicates.append(row["external_id"])
+        return duplicates
+
+    def catalog_plan_counts(self, provider: str) -> dict[str, int]:
+        differs = " OR ".join(f"s.{f} IS NOT c.{f}" for f in COURSE_FIELDS)
+        row = self.conn.execute(
+            f"""
+            SELECT count(*),
+                   count(*) FILTER (WHERE c.external_id IS NULL),
+                   count(*) FILTER (WHERE c.external_id IS NOT NULL AND ({differs})),
+                   count(*) FILTER (WHERE c.missing_since IS NOT NULL)
+            FROM stage_courses s
+            LEFT JOIN courses c ON c.provider = ? AND c.external_id = s.external_id
+            """,
+            (provider,),
+        ).fetchone()
+        missing = self.conn.execute(
+            "SELECT count(*) FROM courses WHERE provider = ? AND missing_since IS NULL "
+            "AND external_id NOT IN (SELECT external_id FROM stage_courses)",
+            (provider,),
+        ).fetchone()[0]
+        fetched, created, updated, returned = row
+        return {
+            "fetched": fetched,
+            "created": created,
+            "updated": updated,
+            "unchanged": fetched - created - updated,
+            "missing": missing,
+            "returned": returned,
+        }
+
+    def created_courses(self, provider: str) -> Iterator[dict]:
+        cursor = self.conn.execute(
+            "SELECT s.* FROM stage_courses s LEFT JOIN courses c "
+            "ON c.provider = ? AND c.external_id = s.external_id WHERE c.external_id IS NULL "
+            "ORDER BY s.external_id",
+            (provider,),
+        )
+        yield from _dicts(cursor)
+
+    def updated_courses(self, provider: str) -> Iterator[tuple[str, dict[str, tuple[Any, Any]]]]:
+        """(external_id, {field: (old, new)}) for each staged course that differs from the stored one."""
+        differs = " OR ".join(f"s.{f} IS NOT c.{f}" for f in COURSE_FIELDS)
+        cursor = self.conn.execute(
+            f"SELECT s.external_id, {', '.join('c.' + f for f in COURSE_FIELDS)}, "
+            f"{', '.join('s.' + f for f in COURSE_FIELDS)} "
+            f"FROM stage_courses s JOIN courses c ON c.provider = ? AND c.external_id = s.external_id "
+            f"WHERE {differs} ORDER BY s.external_id",
+            (provider,),
+        )
+        n = len(COURSE_FIELDS)
+        for row in cursor:
+            old, new = row[1 : n + 1], row[n + 1 :]
+            yield row[0], {
+                f: (o, v) for f, o, v in zip(COURSE_FIELDS, old, new, strict=True) if o != v
+            }
+
+    def missing_courses(self, provider: str) -> Iterator[dict]:
+        """Stored, present courses that the complete fetch no longer returned."""
+        cursor = self.conn.execute(
+            "SELECT external_id, title FROM courses WHERE provider = ? AND missing_since IS NULL "
+            "AND external_id NOT IN (SELECT external_id FROM stage_courses) ORDER BY external_id",
+            (provider,),
+        )
+        yield from _dicts(cursor)
+
+    def returned_courses(self, provider: str) -> Iterator[dict]:
+        cursor = self.conn.execute(
+            "SELECT c.external_id, c.title, c.missing_since FROM courses c "
+            "JOIN stage_courses s ON s.external_id = c.external_id "
+            "WHERE c.provider = ? AND c.missing_since IS NOT NULL ORDER BY c.external_id",
+            (provider,),
+        )
+        yield from _dicts(cursor)
+
+    def apply_catalog(self, provider: str, group: str, run_id: int, now: str) -> None:
+        """Write the staged catalog: create, update, and mark presence. Runs inside a transaction."""
+        log = self.conn.executemany
+        log(
+            "INSERT INTO course_changes (run_id, provider, external_id, action, field, old_value,"
+            " new_value, changed_at) VALUES (?, ?, ?, 'updated', ?, ?, ?, ?)",
+            (
+                (run_id, provider, external_id, field, _text(old), _text(new), now)
+                for external_id, changes in list(self.updated_courses(provider))
+                for field, (old, new) in changes.items()
+            ),
+        )
+        for action, rows in (("missing", self.missing_courses), ("returned", self.returned_courses)):
+            self.conn.executemany(
+                "INSERT INTO course_changes (run_id, provider, external_id, action, changed_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(run_id, provider, r["external_id"], action, now) for r in rows(provider)],
+            )
+        self.conn.execute(
+            "INSERT INTO course_changes (run_id, provider, external_id, action, changed_at) "
+            "SELECT ?, ?, s.external_id, 'created', ? FROM stage_courses s "
+            "LEFT JOIN courses c ON c.provider = ? AND c.external_id = s.external_id "
+            "WHERE c.external_id IS NULL",
+            (run_id, provider, now, provider),
+        )
+        # New courses land in the synchronized group's catalog and library. Existing
+        # group rows are never touched: in_catalog / in_library are the company's choice.
+        self.conn.execute(
+            "INSERT OR IGNORE INTO group_courses (group_name, provider, external_id, in_catalog,"
+            " in_library, added_at) SELECT ?, ?, s.external_id, 1, 1, ? FROM stage_courses s "
+            "LEFT JOIN courses c ON c.provider = ? AND c.external_id = s.external_id "
+            "WHERE c.external_id IS NULL",
+            (group, provider, now, provider),
+        )
+        self.conn.execute(
+            f"INSERT INTO courses (provider, external_id, {', '.join(COURSE_FIELDS)}, "
+            "first_seen_at, last_seen_at, updated_at) "
+            f"SELECT ?, s.external_id, {', '.join('s.' + f for f in COURSE_FIELDS)}, ?, ?, ? "
+            "FROM stage_courses s LEFT JOIN courses c "
+            "ON c.provider = ? AND c.external_id = s.external_id WHERE c.external_id IS NULL",
+            (provider, now, now, now, provider),
+        )
+        differs = " OR ".join(f"s.{f} IS NOT courses.{f}" for f in COURSE_FIELDS)
+        self.conn.execute(
+            f"UPDATE courses SET {', '.join(f'{f} = s.{f}' for f in COURSE_FIELDS)}, "
+            "last_seen_at = ?, updated_at = ? FROM stage_courses s "
+            f"WHERE courses.provider = ? AND courses.external_id = s.external_id AND ({differs})",
+            (now, now, provider),
+        )
+        # Presence: a course the complete fetch no longer returns is marked missing
+        # (archive acts on it); one that is back is cleared. last_seen_at moves only
+        # when a row changes, so a night with nothing new writes nothing here.
+        self.conn.execute(
+            "UPDATE courses SET missing_since = ?, updated_at = ? WHERE provider = ? "
+            "AND missing_since IS NULL AND external_id NOT IN (SELECT external_id FROM stage_courses)",
+            (now, now, provider),
+        )
+        self.conn.execute(
+            "UPDATE courses SET missing_since = NULL, last_seen_at = ?, updated_at = ? "
+            "WHERE provider = ? AND missing_since IS NOT NULL "
+            "AND external_id IN (SELECT external_id FROM stage_courses)",
+            (now, now, provider),
+        )
+
+    # --- archive -------------------------------------------------------------------------------
+
+    def archive_candidates(self, provider: str, active_statuses: frozenset[str] | None):
+        """(to_archive [(id, title, reason)], to_restore [(id, title)], active_count)."""
+        if active_statuses:
+            marks = ", ".join("?" * len(active_statuses))
+            bad_status = f"(status IS NULL OR status NOT IN ({marks}))"
+            params: tuple = tuple(sorted(active_statuses))
+        else:
+            bad_status, params = "0", ()
+        to_archive = [
+            (r[0], r[1], "missing from provider" if r[2] is not None else f"status {r[3]}")
+            for r in self.conn.execute(
+                f"SELECT external_id, title, missing_since, status FROM courses "
+                f"WHERE provider = ? AND archived = 0 AND (missing_since IS NOT NULL OR {bad_status}) "
+                "ORDER BY external_id",
+                (provider, *params),
+            )
+        ]
+        to_restore = [
+            (r[0], r[1])
+            for r in self.conn.execute(
+                f"SELECT external_id, title FROM courses WHERE provider = ? AND archived = 1 "
+                f"AND missing_since IS NULL AND NOT {bad_status} ORDER BY external_id",
+                (provider, *params),
+            )
+        ]
+        active = self.conn.execute(
+            "SELECT count(*) FROM courses WHERE provider = ? AND archived = 0", (provider,)
+        ).fetchone()[0]
+        return to_archive, to_restore, active
+
+    def apply_archive(self, provider: str, run_id: int, now: str, to_archive, to_restore) -> None:
+        self.conn.executemany(
+            "UPDATE courses SET archived = 1, archived_at = ?, archive_reason = ?, updated_at = ? "
+            "WHERE provider = ? AND external_id = ?",
+            [(now, reason, now, provider, ext) for ext, _, reason in to_archive],
+        )
+        self.conn.executemany(
+            "UPDATE courses SET archived = 0, archived_at = NULL, archive_reason = NULL, "
+            "updated_at = ? WHERE provider = ? AND external_id = ?",
+            [(now, provider, ext) for ext, _ in to_restore],
+        )
+        self.conn.executemany(
+            "INSERT INTO course_changes (run_id, provider, external_id, action, field, old_value,"
+            " new_value, changed_at) VALUES (?, ?, ?, ?, 'archived', ?, ?, ?)",
+            [(run_id, provider, ext, "archived", "0", f"1 ({reason})", now)
+             for ext, _, reason in to_archive]
+            + [(run_id, provider, ext, "restored", "1", "0", now) for ext, _ in to_restore],
+        )
+
+    # --- statistics ----------------------------------------------------------------------------
+
+    def start_progress_stage(self) -> None:
+        self.conn.execute("DROP TABLE IF EXISTS temp.stage_progress")
+        self.conn.execute(
+            "CREATE TEMP TABLE stage_progress (course_external_id TEXT NOT NULL, "
+            "learner_email TEXT NOT NULL, " + ", ".join(PROGRESS_FIELDS)
+            + ", PRIMARY KEY (course_external_id, learner_email)) WITHOUT ROWID"
+        )
+
+    def stage_progress(self, rows: list[dict]) -> None:
+        """Stage one page. The same learner and content under several programs keep
+        one row: completed first, then highest progress, then latest activity."""
+        columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
+        updates = ", ".join(f"{f} = excluded.{f}" for f in PROGRESS_FIELDS)
+        self.conn.executemany(
+            f"INSERT INTO stage_progress ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (course_external_id, learner_email) DO UPDATE SET {updates} "
+            "WHERE (excluded.completed, excluded.progress_percent, "
+            "coalesce(excluded.last_activity_at, '')) > (stage_progress.completed, "
+            "stage_progress.progress_percent, coalesce(stage_progress.last_activity_at, ''))",
+            [tuple(row[c] for c in columns) for row in rows],
+        )
+
+    def fill_theoretical_time(self, provider: str) -> None:
+        """Where OpenClassrooms sent no timeSpent, compute it as it does: duration x progress."""
+        self.conn.execute(
+            "UPDATE stage_progress SET time_spent_minutes = round((SELECT c.duration_minutes "
+            "FROM courses c WHERE c.provider = ? AND c.external_id = "
+            "stage_progress.course_external_id) * progress_percent / 100.0, 2) "
+            "WHERE time_spent_minutes IS NULL AND time_spent_theoretical = 1",
+            (provider,),
+        )
+
+    def stats_plan_counts(self, provider: str) -> dict[str, int]:
+        row = self.conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE p.learner_email IS NULL) "
+            "FROM stage_progress s LEFT JOIN progress p ON p.provider = ? "
+            "AND p.course_external_id = s.course_external_id AND p.learner_email = s.learner_email",
+            (provider,),
+        ).fetchone()
+        return {"fetched": row[0], "created": row[1]}
+
+    def snapshot_progress_diff(self, provider: str) -> None:
+        """Copy every staged row that differs from its stored row, with both versions,
+        into a TEMP table: planning reads it, and applying can then update `progress`
+        without reading the table it is writing."""
+        differs = " OR ".join(f"s.{f} IS NOT p.{f}" for f in PROGRESS_FIELDS)
+        columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
+        self.conn.execute("DROP TABLE IF EXISTS temp.progress_diff")
+        self.conn.execute(
+            "CREATE TEMP TABLE progress_diff AS SELECT "
+            f"{', '.join(f'p.{c} AS old_{c}' for c in columns)}, p.regression AS old_regression, "
+            f"{', '.join(f's.{c} AS new_{c}' for c in columns)} "
+            "FROM stage_progress s JOIN progress p ON p.provider = ? "
+            "AND p.course_external_id = s.course_external_id AND p.learner_email = s.learner_email "
+            f"WHERE {differs}",
+            (provider,),
+        )
+
+    def differing_progress(self, provider: str) -> Iterator[tuple[dict, dict]]:
+        """(stored, fetched) for every row in the diff snapshot."""
+        columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
+        cursor = self.conn.execute(
+            "SELECT * FROM progress_diff ORDER BY old_course_external_id, old_learner_email"
+        )
+        n = len(columns)
+        for row in cursor:
+            stored = dict(zip((*columns, "regression"), row[: n + 1], strict=True))
+            fetched = dict(zip(columns, row[n + 1 :], strict=True))
+            yield stored, fetched
+
+    def created_progress_sample(self, provider: str, limit: int) -> list[dict]:
+        cursor = self.conn.execute(
+            "SELECT s.* FROM stage_progress s LEFT JOIN progress p ON p.provider = ? "
+            "AND p.course_external_id = s.course_external_id AND p.learner_email = s.learner_email "
+            "WHERE p.learner_email IS NULL ORDER BY s.course_external_id, s.learner_email LIMIT ?",
+            (provider, limit),
+        )
+        return list(_dicts(cursor))
+
+    def insert_created_progress(self, provider: str, run_id: int) -> None:
+        columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
+        self.conn.execute(
+            f"INSERT INTO progress (provider, {', '.join(columns)}, regression, first_run_id, "
+            f"last_run_id) SELECT ?, {', '.join('s.' + c for c in columns)}, 0, ?, ? "
+            "FROM stage_progress s LEFT JOIN progress p ON p.provider = ? "
+            "AND p.course_external_id = s.course_external_id AND p.learner_email = s.learner_email "
+            "WHERE p.learner_email IS NULL",
+            (provider, run_id, run_id, provider),
+        )
+
+    def update_progress(self, provider: str, run_id: int, now: str,
+                        changes: Iterable[tuple[dict, dict[str, tuple[Any, Any]], bool]]) -> None:
+        """Write merged rows and their history: (merged row, {field: (old, new)}, is_regression)."""
+        history: list[tuple] = []
+        updates: list[tuple] = []
+        assignments = ", ".join(f"{f} = ?" for f in (*PROGRESS_FIELDS, "regression"))
+        for merged, fields, regression in changes:
+            key = (merged["course_external_id"], merged["learner_email"])
+            updates.append((*(merged[f] for f in PROGRESS_FIELDS), merged["regression"], run_id,
+                            provider, *key))
+            history.extend(
+                (run_id, provider, *key, field, _text(old), _text(new), int(regression), now)
+                for field, (old, new) in fields.items()
+            )
+            if len(updates) >= BATCH:
+                self._flush_progress(assignments, updates, history)
+        self._flush_progress(assignments, updates, history)
+
+    def _flush_progress(self, assignments: str, updates: list, history: list) -> None:
+        self.conn.executemany(
+            f"UPDATE progress SET {assignments}, last_run_id = ? WHERE provider = ? "
+            "AND course_external_id = ? AND learner_email = ?",
+            updates,
+        )
+        self.conn.executemany(
+            "INSERT INTO progress_history (run_id, provider, course_external_id, learner_email,"
+            " field, old_value, new_value, regression, changed_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            history,
+        )
+        updates.clear()
+        history.clear()
+
+    def unmatched_learners(self, limit: int) -> tuple[int, list[str], int, list[str]]:
+        """Staged rows linked to no learner, and rows whose link is ambiguous.
+
+        Matching is by e-mail (stored lower-cased on both sides), else by external id.
+        Nothing is counted when the company has imported no learners yet.
+        """
+        if not self.conn.execute("SELECT 1 FROM learners LIMIT 1").fetchone():
+            return 0, [], 0, []
+        match = """
+            WITH m AS (
+              SELECT s.learner_email AS email,
+                (SELECT count(*) FROM learners l WHERE l.email = s.learner_email) AS by_email,
+                (SELECT count(*) FROM learners l WHERE s.learner_external_id IS NOT NULL
+                   AND l.external_id = s.learner_external_id) AS by_external_id
+              FROM stage_progress s)
+        """
+        unmatched = self.conn.execute(
+            match + "SELECT count(*) FROM m WHERE by_email = 0 AND by_external_id = 0"
+        ).fetchone()[0]
+        unmatched_sample = [r[0] for r in self.conn.execute(
+            match + "SELECT DISTINCT email FROM m WHERE by_email = 0 AND by_external_id = 0 "
+            "ORDER BY email LIMIT ?", (limit,))]
+        ambiguous_where = "by_email > 1 OR (by_email = 0 AND by_external_id > 1)"
+        ambiguous = self.conn.execute(
+            match + f"SELECT count(*) FROM m WHERE {ambiguous_where}"
+        ).fetchone()[0]
+        ambiguous_sample = [r[0] for r in self.conn.execute(
+            match + f"SELECT DISTINCT email FROM m WHERE {ambiguous_where} ORDER BY email LIMIT ?",
+            (limit,))]
+        return unmatched, unmatched_sample, ambiguous, ambiguous_sample
+
+    def courses_not_in_catalog(self, provider: str, limit: int) -> tuple[int, list[str]]:
+        query = (
+            "SELECT DISTINCT s.course_external_id FROM stage_progress s WHERE NOT EXISTS "
+            "(SELECT 1 FROM courses c WHERE c.provider = ? AND c.external_id = s.course_external_id)"
+        )
+        count = self.conn.execute(f"SELECT count(*) FROM ({query})", (provider,)).fetchone()[0]
+        sample = [r[0] for r in self.conn.execute(f"{query} ORDER BY 1 LIMIT ?", (provider, limit))]
+        return count, sample
+
+    # --- learners ------------------------------------------------------------------------------
+
+    def learners_by_email(self) -> dict[str, dict]:
+        return {
+            r["email"]: r
+            for r in _dicts(self.conn.execute("SELECT id, email, external_id, name FROM learners"))
+        }
+
+    def upsert_learners(self, rows: list[dict], now: str) -> tuple[int, int]:
+        existing = self.learners_by_email()
+        created = updated = 0
+        for row in rows:
+            old = existing.get(row["email"])
+            if old is None:
+                self.conn.execute(
+                    "INSERT INTO learners (email, external_id, name, updated_at) VALUES (?,?,?,?)",
+                    (row["email"], row["external_id"], row["name"], now),
+                )
+                created += 1
+            elif (old["external_id"], old["name"]) != (row["external_id"], row["name"]):
+                self.conn.execute(
+                    "UPDATE learners SET external_id = ?, name = ?, updated_at = ? WHERE email = ?",
+                    (row["external_id"], row["name"], now, row["email"]),
+                )
+                updated += 1
+        return created, updated
+
+    # --- reporting -----------------------------------------------------------------------------
+
+    def course_stats(self, provider: str | None, company_only: bool) -> list[dict]:
+        where, params = _stats_filter(provider, company_only)
+        cursor = self.conn.execute(
+            f"""
+            SELECT p.provider, p.course_external_id AS course, c.title,
+                   count(*) AS learners_started,
+                   sum(p.completed) AS learners_completed,
+                   round(avg(p.progress_percent), 1) AS average_progress_percent,
+                   round(sum(coalesce(p.time_spent_minutes, 0)), 1) AS time_spent_minutes
+            FROM progress p
+            LEFT JOIN courses c ON c.provider = p.provider AND c.external_id = p.course_external_id
+            {where}
+            GROUP BY p.provider, p.course_external_id ORDER BY p.provider, p.course_external_id
+            """,
+            params,
+        )
+        return list(_dicts(cursor))
+
+    def course_learner_stats(self, provider: str | None, course: str,
+                             company_only: bool) -> list[dict]:
+        where, params = _stats_filter(provider, company_only)
+        where = (where + " AND" if where else "WHERE") + " p.course_external_id = ?"
+        cursor = self.conn.execute(
+            f"""
+            SELECT p.provider, p.course_external_id AS course, p.learner_email,
+                   p.learner_external_id, p.progress_percent, p.completed, p.completed_at,
+                   p.score_percent, p.time_spent_minutes, p.time_spent_theoretical,
+                   p.last_activity_at
+            FROM progress p {where} ORDER BY p.provider, p.learner_email
+            """,
+            (*params, course),
+        )
+        return list(_dicts(cursor))
+
+    def has_learners(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM learners LIMIT 1").fetchone() is not None
+
+
+def _stats_filter(provider: str | None, company_only: bool) -> tuple[str, tuple]:
+    clauses, params = [], []
+    if provider:
+        clauses.append("p.provider = ?")
+        params.append(provider)
+    if company_only:
+        clauses.append(
+            "(EXISTS (SELECT 1 FROM learners l WHERE l.email = p.learner_email) OR EXISTS "
+            "(SELECT 1 FROM learners l WHERE p.learner_external_id IS NOT NULL "
+            "AND l.external_id = p.learner_external_id))"
+        )
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def _dicts(cursor: sqlite3.Cursor) -> Iterator[dict]:
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row, strict=True))
+
+
+def _as_dict(conn: sqlite3.Connection, row) -> dict | None:
+    if row is None:
+        return None
+    names = [r[1] for r in conn.execute("PRAGMA table_info(sync_runs)")]
+    return dict(zip(names, row, strict=True))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _raw_text(raw: Any) -> str:
+    try:
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(raw)
+    # A 100 KB title should not make the audit table the largest thing in the file.
+    return text if len(text) <= 10_000 else text[:10_000] + "…"
+
+
+def _describe_open_error(path: Path, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "file is not a database" in text:
+        return f"{path} is not a SQLite database (refusing to touch it)"
+    if "readonly" in text or "read-only" in text:
+        return f"database {path} is read-only for this user"
+    if "unable to open" in text:
+        return f"cannot open database {path} (check the folder exists and is writable)"
+    return f"database {path}: {text}"

@@ -1,0 +1,345 @@
+"""Plan, then apply: the three nightly commands, one provider at a time.
+
+Each command fetches whole (streamed into staging), computes the diff, and
+either hands the plan to the reporter (dry run) or writes it, together with its
+run record, in one transaction. A provider's failure is recorded and reported;
+the next provider still runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lo_sync.config import Config, ProviderConfig
+from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
+from lo_sync.http import ApiClient, RetryPolicy
+from lo_sync.providers import PROVIDERS, RecordError
+from lo_sync.redact import redact
+from lo_sync.store import PROGRESS_FIELDS, Store, utc_now
+
+log = logging.getLogger("lo_sync.sync")
+
+# More bad records than this share of a fetch means the provider is broken,
+# not that a few records are: fail the fetch instead of storing the rest.
+REJECT_THRESHOLD = 0.05
+DEFAULT_MAX_ARCHIVE = "10%"
+SAMPLE = 10
+
+PageCallback = Callable[[int], None]
+
+
+@dataclass
+class Plan:
+    """What one command would do (or did) for one provider."""
+
+    command: str
+    provider: str
+    counts: dict[str, int]
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (action, id, detail)
+    notes: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, Any]] = field(default_factory=list)
+    refusal: SafetyAbort | None = None
+    more_changes: int = 0  # changes not listed (stats samples)
+    payload: Any = None  # what apply needs beyond the staging tables (archive: the lists)
+
+
+def make_client(pcfg: ProviderConfig, config: Config, retry: RetryPolicy | None = None) -> ApiClient:
+    http = config.http
+    return ApiClient(
+        pcfg.name,
+        token_url=pcfg.token_url,
+        client_id=pcfg.client_id,
+        client_secret=pcfg.client_secret,
+        timeout=(http.connect_timeout, http.read_timeout),
+        retry=retry or RetryPolicy(max_attempts=http.max_attempts, max_wait=http.max_retry_wait),
+    )
+
+
+def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:
+    if total and rejected / total > REJECT_THRESHOLD:
+        raise DataError(
+            f"{provider}: {rejected} of {total} {kind} records break the contract "
+            f"(more than {REJECT_THRESHOLD:.0%}); nothing applied"
+        )
+
+
+def _map_pages(pages: Iterator[list[dict]], mapper, rejected: list, on_page: PageCallback | None):
+    """Map each page's records to rows, setting contract-breaking records aside."""
+    seen = 0
+    for page in pages:
+        rows = []
+        for record in page:
+            try:
+                rows.append(mapper(record))
+            except RecordError as exc:
+                rejected.append((str(exc), record))
+        seen += len(page)
+        if on_page:
+            on_page(seen)
+        yield rows, seen
+
+
+# --- sync-catalog ------------------------------------------------------------------------------
+
+
+def plan_catalog(store: Store, pcfg: ProviderConfig, client: ApiClient,
+                 page_size: int | None = None, on_page: PageCallback | None = None) -> Plan:
+    module = PROVIDERS[pcfg.name]
+    store.start_course_stage()
+    rejected: list[tuple[str, Any]] = []
+    seen = 0
+    pages = module.fetch_courses(client, pcfg, page_size)
+    for rows, seen in _map_pages(pages, module.course_row, rejected, on_page):
+        duplicates = store.stage_courses(rows)
+        if duplicates:
+            raise DataError(
+                f"{pcfg.name}: course {duplicates[0]} came back on two pages; the listing "
+                "shifted while paging, so others may have been skipped. Nothing applied"
+            )
+    _check_rejected(pcfg.name, "course", len(rejected), seen)
+    counts = store.catalog_plan_counts(pcfg.name)
+    counts["rejected"] = len(rejected)
+    plan = Plan("sync-catalog", pcfg.name, counts, rejected=rejected)
+    for row in store.created_courses(pcfg.name):
+        plan.changes.append(("create", row["external_id"], row["title"]))
+    for external_id, fields in store.updated_courses(pcfg.name):
+        detail = "; ".join(f"{f}: {_short(old)} → {_short(new)}" for f, (old, new) in fields.items())
+        plan.changes.append(("update", external_id, detail))
+    for row in store.missing_courses(pcfg.name):
+        plan.changes.append(("missing", row["external_id"], row["title"]))
+    for row in store.returned_courses(pcfg.name):
+        plan.changes.append(("returned", row["external_id"], row["title"]))
+    for reason, raw in rejected[:SAMPLE]:
+        plan.notes.append(f"rejected record: {reason}")
+    return plan
+
+
+def apply_catalog(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
+    with store.transaction():
+        run_id = store.insert_run("sync-catalog", pcfg.name, started_at, "ok", plan.counts)
+        store.apply_catalog(pcfg.name, pcfg.group, run_id, utc_now())
+        store.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
+    return run_id
+
+
+# --- archive -----------------------------------------------------------------------------------
+
+_MAX_ARCHIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+def parse_max_archive(text: str) -> tuple[float, bool]:
+    """'15' → (15, False): at most 15 courses; '10%' → (10, True): at most 10% of active ones."""
+    match = _MAX_ARCHIVE.match(text or "")
+    if not match:
+        raise InputError(f"--max-archive {text!r}: expected a count like 25 or a share like 10%")
+    value, is_percent = float(match.group(1)), bool(match.group(2))
+    if not is_percent and value != int(value):
+        raise InputError(f"--max-archive {text!r}: a count must be a whole number")
+    return value, is_percent
+
+
+def plan_archive(store: Store, pcfg: ProviderConfig, max_archive: str = DEFAULT_MAX_ARCHIVE,
+                 force: bool = False) -> Plan:
+    module = PROVIDERS[pcfg.name]
+    latest = store.latest_run("sync-catalog", pcfg.name)
+    if latest is None:
+        raise SafetyAbort(
+            f"{pcfg.name}: no catalog sync has run yet; archive acts only on a complete "
+            "fetch, so run sync-catalog first"
+        )
+    if latest["status"] != "ok":
+        raise SafetyAbort(
+            f"{pcfg.name}: the latest sync-catalog (run {latest['id']}, {latest['started_at']}) "
+            "did not complete; archive acts only on a complete fetch. Fix it and rerun sync-catalog"
+        )
+    to_archive, to_restore, active = store.archive_candidates(pcfg.name, module.ACTIVE_STATUSES)
+    counts = {"archived": len(to_archive), "restored": len(to_restore)}
+    plan = Plan("archive", pcfg.name, counts)
+    plan.changes = [("archive", ext, f"{title} ({reason})") for ext, title, reason in to_archive]
+    plan.changes += [("restore", ext, title) for ext, title in to_restore]
+    plan.payload = (to_archive, to_restore)
+    value, is_percent = parse_max_archive(max_archive)
+    limit = math.floor(active * value / 100) if is_percent else int(value)
+    if not force and len(to_archive) > limit:
+        bound = f"{max_archive} of {active} active courses = {limit}" if is_percent else str(limit)
+        plan.refusal = SafetyAbort(
+            f"{pcfg.name}: would archive {len(to_archive)} of {active} active courses, above the "
+            f"limit ({bound}); nothing archived. Check the catalog, then rerun with "
+            f"--max-archive {len(to_archive)} or --force"
+        )
+    return plan
+
+
+def apply_archive(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
+    with store.transaction():
+        run_id = store.insert_run("archive", pcfg.name, started_at, "ok", plan.counts)
+        store.apply_archive(pcfg.name, run_id, utc_now(), *plan.payload)
+    return run_id
+
+
+# --- sync-stats --------------------------------------------------------------------------------
+
+
+def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
+    """What to store when a provider reports new values for a progress row.
+
+    Returns (merged row, {field: (old, new)} to record, regression kind) where the
+    kind is 0 (none), 1 (provider reported less; the row keeps what it had) or
+    2 (provider reported less and the operator accepted it). A completion never
+    silently disappears: without --accept-regressions, completed, completed_at and
+    progress never go down.
+    """
+    dropped = (fetched["completed"] < stored["completed"]
+               or fetched["progress_percent"] < stored["progress_percent"])
+    merged = {**fetched, "regression": 0}
+    kind = 0
+    if dropped and accept_regressions:
+        kind = 2
+    elif dropped:
+        kind = 1
+        merged["regression"] = 1
+        if stored["completed"] and not fetched["completed"]:
+            merged["completed"] = 1
+            merged["completed_at"] = stored["completed_at"]
+        merged["progress_percent"] = max(stored["progress_percent"], fetched["progress_percent"])
+    changes = {
+        f: (stored[f], merged[f]) for f in (*PROGRESS_FIELDS, "regression") if stored[f] != merged[f]
+    }
+    if kind == 1 and not stored["regression"]:
+        # Record what the provider claimed, once, so the drop is on file.
+        for f in ("completed", "completed_at", "progress_percent"):
+            if fetched[f] != stored[f]:
+                changes[f] = (stored[f], fetched[f])
+    elif kind == 1:
+        kind = 0  # already on file from an earlier run; nothing new to count
+    return merged, changes, kind
+
+
+def _progress_changes(store: Store, provider: str, accept: bool):
+    for stored, fetched in store.differing_progress(provider):
+        merged, changes, kind = merge_progress(stored, fetched, accept)
+        if changes:
+            yield merged, changes, kind
+
+
+def plan_stats(store: Store, pcfg: ProviderConfig, client: ApiClient, *,
+               accept_regressions: bool = False, force: bool = False,
+               page_size: int | None = None, on_page: PageCallback | None = None) -> Plan:
+    module = PROVIDERS[pcfg.name]
+    store.start_progress_stage()
+    rejected: list[tuple[str, Any]] = []
+    seen = 0
+    pages = module.fetch_stats(client, pcfg, page_size)
+    for rows, seen in _map_pages(pages, module.stat_row, rejected, on_page):
+        store.stage_progress(rows)
+    _check_rejected(pcfg.name, "statistics", len(rejected), seen)
+    store.fill_theoretical_time(pcfg.name)
+    store.snapshot_progress_diff(pcfg.name)
+
+    counts = store.stats_plan_counts(pcfg.name)
+    plan = Plan("sync-stats", pcfg.name, counts, rejected=rejected)
+    updated = regressions = 0
+    for merged, changes, kind in _progress_changes(store, pcfg.name, accept_regressions):
+        updated += 1
+        regressions += kind != 0
+        who = f"{merged['course_external_id']} / {merged['learner_email']}"
+        detail = "; ".join(f"{f}: {_short(o)} → {_short(n)}" for f, (o, n) in changes.items())
+        if kind and len(plan.notes) < SAMPLE:
+            verb = "accepted" if kind == 2 else "kept the stored values"
+            plan.notes.append(f"regression {who}: provider reports less ({verb}): {detail}")
+        if len(plan.changes) < SAMPLE:
+            plan.changes.append(("update", who, detail))
+        else:
+            plan.more_changes += 1
+    counts.update(updated=updated, regressions=regressions, rejected=len(rejected),
+                  unchanged=counts["fetched"] - counts["created"] - updated)
+    for row in store.created_progress_sample(pcfg.name, SAMPLE):
+        plan.changes.append(("create", f"{row['course_external_id']} / {row['learner_email']}",
+                             f"progress {row['progress_percent']:g}%"
+                             + (", completed" if row["completed"] else "")))
+    plan.more_changes += max(0, counts["created"] - SAMPLE)
+
+    unmatched, unmatched_sample, ambiguous, ambiguous_sample = store.unmatched_learners(5)
+    counts["unmatched"] = unmatched
+    if unmatched:
+        plan.notes.append(f"{unmatched} rows match no learner, e.g. {', '.join(unmatched_sample)}")
+    if ambiguous:
+        plan.notes.append(
+            f"{ambiguous} rows match more than one learner and are linked to none: "
+            + ", ".join(ambiguous_sample)
+        )
+    missing_courses, missing_sample = store.courses_not_in_catalog(pcfg.name, 5)
+    if missing_courses:
+        plan.notes.append(
+            f"{missing_courses} courses are not in the catalog yet (run sync-catalog): "
+            + ", ".join(missing_sample)
+        )
+    for reason, _ in rejected[:SAMPLE]:
+        plan.notes.append(f"rejected record: {reason}")
+
+    previous = store.latest_successful_run("sync-stats", pcfg.name)
+    if previous and previous["fetched"] and counts["fetched"] < previous["fetched"] / 2 and not force:
+        plan.refusal = SafetyAbort(
+            f"{pcfg.name}: the provider returned {counts['fetched']} statistics rows against "
+            f"{previous['fetched']} last time (run {previous['id']}); refusing to apply a drop of "
+            "more than half. If it is real, rerun with --force"
+        )
+    return plan
+
+
+def apply_stats(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str,
+                accept_regressions: bool = False) -> int:
+    with store.transaction():
+        run_id = store.insert_run("sync-stats", pcfg.name, started_at, "ok", plan.counts)
+        store.insert_created_progress(pcfg.name, run_id)
+        store.update_progress(
+            pcfg.name, run_id, utc_now(),
+            _progress_changes(store, pcfg.name, accept_regressions),
+        )
+        store.insert_rejected(run_id, pcfg.name, "progress", plan.rejected)
+    return run_id
+
+
+# --- running a command over providers ----------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    provider: str
+    plan: Plan | None = None
+    error: LoSyncError | None = None
+    run_id: int | None = None
+
+
+def run_provider(command: str, store: Store, pcfg: ProviderConfig, *, dry_run: bool,
+                 make_plan: Callable[[], Plan], apply: Callable[[Plan, str], int]) -> Outcome:
+    """Plan and (unless dry) apply one provider; a failure is recorded and returned, not raised."""
+    started_at = utc_now()
+    try:
+        plan = make_plan()
+        if plan.refusal:
+            if not dry_run:
+                store.record_failed_run(command, pcfg.name, started_at, "refused",
+                                        str(plan.refusal))
+            return Outcome(pcfg.name, plan, plan.refusal)
+        if dry_run:
+            return Outcome(pcfg.name, plan)
+        return Outcome(pcfg.name, plan, run_id=apply(plan, started_at))
+    except LoSyncError as exc:
+        status = "refused" if isinstance(exc, SafetyAbort) else "failed"
+        log.debug("%s %s failed", command, pcfg.name, exc_info=True)
+        if not dry_run:
+            store.record_failed_run(command, pcfg.name, started_at, status, redact(exc))
+        return Outcome(pcfg.name, error=exc)
+
+
+def _short(value: Any, width: int = 60) -> str:
+    if value is None:
+        return "∅"
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
