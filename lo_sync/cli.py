@@ -153,13 +153,16 @@ def _run(app: App, command: str, providers: tuple[str, ...], dry_run: bool,
     sys.exit(exit_code)
 
 
-def _fetching_plan(app: App, what: str, plan_function: Callable, **kwargs) -> Callable:
+def _fetching_plan(app: App, kind: str, plan_function: Callable, **kwargs) -> Callable:
+    """A plan maker that fetches `kind` through one HTTP client per provider."""
+
     def make_plan(store: Store, pcfg):
-        client = sync_.make_client(pcfg, app.config())
+        config = app.config()
+        client = sync_.make_client(pcfg, config)
         try:
-            with app.reporter.fetching(pcfg.name, what) as on_page:
-                return plan_function(store, pcfg, client, on_page=on_page,
-                                     page_size=app.config().http.page_size, **kwargs)
+            with app.reporter.fetching(pcfg.name, kind) as on_page:
+                pages = sync_.fetch_pages(client, pcfg, kind, config.http.page_size)
+                return plan_function(store, pcfg, pages, on_page=on_page, **kwargs)
         finally:
             client.close()
 
@@ -172,7 +175,7 @@ def _fetching_plan(app: App, what: str, plan_function: Callable, **kwargs) -> Ca
 def sync_catalog(app: App, providers, dry_run):
     """Fetch every course available to the organization and record created / updated / unchanged."""
     _run(app, "sync-catalog", providers, dry_run,
-         _fetching_plan(app, "catalog", sync_.plan_catalog), sync_.apply_catalog)
+         _fetching_plan(app, "courses", sync_.plan_catalog), sync_.apply_catalog)
 
 
 @cli.command("archive")
@@ -200,7 +203,7 @@ def archive(app: App, providers, dry_run, max_archive, force):
 @click.pass_obj
 def sync_stats(app: App, providers, dry_run, accept_regressions, force):
     """Fetch per-learner progress, completion, score and time spent for every provider course."""
-    make_plan = _fetching_plan(app, "statistics", sync_.plan_stats,
+    make_plan = _fetching_plan(app, "stats", sync_.plan_stats,
                                accept_regressions=accept_regressions, force=force)
 
     def apply(store, pcfg, plan, started_at):

@@ -32,7 +32,17 @@ PROGRESS_FIELDS = (
     "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
     "enrolled_at", "program_id",
 )  # fmt: skip
+# Staging columns carry the stored columns' types, so that 180 and 180.0 compare as
+# SQLite will store them and the diff never reports a change that is only a type.
+COLUMN_TYPES = {
+    "duration_minutes": "INTEGER", "progress_percent": "REAL", "completed": "INTEGER",
+    "score_percent": "REAL", "time_spent_minutes": "REAL", "time_spent_theoretical": "INTEGER",
+}  # fmt: skip
 BATCH = 1000
+
+
+def _typed(columns) -> str:
+    return ", ".join(f"{c} {COLUMN_TYPES.get(c, 'TEXT')}" for c in columns)
 
 
 def utc_now() -> str:
@@ -329,7 +339,7 @@ class Store:
         self.conn.execute("DROP TABLE IF EXISTS temp.stage_courses")
         self.conn.execute(
             "CREATE TEMP TABLE stage_courses (external_id TEXT PRIMARY KEY, "
-            + ", ".join(COURSE_FIELDS) + ")"
+            + _typed(COURSE_FIELDS) + ")"
         )
 
     def stage_courses(self, rows: list[dict]) -> list[str]:
@@ -539,7 +549,7 @@ class Store:
         self.conn.execute("DROP TABLE IF EXISTS temp.stage_progress")
         self.conn.execute(
             "CREATE TEMP TABLE stage_progress (course_external_id TEXT NOT NULL, "
-            "learner_email TEXT NOT NULL, " + ", ".join(PROGRESS_FIELDS)
+            "learner_email TEXT NOT NULL, " + _typed(PROGRESS_FIELDS)
             + ", PRIMARY KEY (course_external_id, learner_email)) WITHOUT ROWID"
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,13 @@ def make_client(pcfg: ProviderConfig, config: Config, retry: RetryPolicy | None 
     )
 
 
+def fetch_pages(client: ApiClient, pcfg: ProviderConfig, kind: str, page_size: int | None):
+    """The provider's pages of raw records for `kind` ('courses' or 'stats')."""
+    module = PROVIDERS[pcfg.name]
+    fetch = module.fetch_courses if kind == "courses" else module.fetch_stats
+    return fetch(client, pcfg, page_size)
+
+
 def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:
     if total and rejected / total > REJECT_THRESHOLD:
         raise DataError(
@@ -68,7 +75,7 @@ def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None
         )
 
 
-def _map_pages(pages: Iterator[list[dict]], mapper, rejected: list, on_page: PageCallback | None):
+def _map_pages(pages: Iterable[list[dict]], mapper, rejected: list, on_page: PageCallback | None):
     """Map each page's records to rows, setting contract-breaking records aside."""
     seen = 0
     for page in pages:
@@ -87,13 +94,13 @@ def _map_pages(pages: Iterator[list[dict]], mapper, rejected: list, on_page: Pag
 # --- sync-catalog ------------------------------------------------------------------------------
 
 
-def plan_catalog(store: Store, pcfg: ProviderConfig, client: ApiClient,
-                 page_size: int | None = None, on_page: PageCallback | None = None) -> Plan:
+def plan_catalog(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]],
+                 on_page: PageCallback | None = None) -> Plan:
+    """Stage a whole catalog fetch and diff it against the stored courses."""
     module = PROVIDERS[pcfg.name]
     store.start_course_stage()
     rejected: list[tuple[str, Any]] = []
     seen = 0
-    pages = module.fetch_courses(client, pcfg, page_size)
     for rows, seen in _map_pages(pages, module.course_row, rejected, on_page):
         duplicates = store.stage_courses(rows)
         if duplicates:
@@ -227,14 +234,14 @@ def _progress_changes(store: Store, provider: str, accept: bool):
             yield merged, changes, kind
 
 
-def plan_stats(store: Store, pcfg: ProviderConfig, client: ApiClient, *,
+def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], *,
                accept_regressions: bool = False, force: bool = False,
-               page_size: int | None = None, on_page: PageCallback | None = None) -> Plan:
+               on_page: PageCallback | None = None) -> Plan:
+    """Stage a whole statistics fetch and diff it against the stored progress rows."""
     module = PROVIDERS[pcfg.name]
     store.start_progress_stage()
     rejected: list[tuple[str, Any]] = []
     seen = 0
-    pages = module.fetch_stats(client, pcfg, page_size)
     for rows, seen in _map_pages(pages, module.stat_row, rejected, on_page):
         store.stage_progress(rows)
     _check_rejected(pcfg.name, "statistics", len(rejected), seen)

@@ -1,0 +1,127 @@
+"""sync-catalog: created / updated / unchanged, presence, change log, local data kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from lo_sync import sync
+from lo_sync.errors import DataError
+from tests.factories import coursera_content, oc_course, open_store, provider_config, rows
+
+OC = provider_config("openclassrooms")
+COURSERA = provider_config("coursera")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(tmp_path / "lo-sync.db")
+    yield s
+    s.close()
+
+
+def run_catalog(store, pcfg, pages):
+    plan = sync.plan_catalog(store, pcfg, pages)
+    run_id = sync.apply_catalog(store, pcfg, plan, "2026-11-23T03:00:00Z")
+    return plan, run_id
+
+
+def test_first_sync_creates_every_course_in_the_group_catalog_and_library(store):
+    plan, run_id = run_catalog(store, OC, [[oc_course(1), oc_course(2)], [oc_course(3)]])
+
+    assert plan.counts == {"fetched": 3, "created": 3, "updated": 0, "unchanged": 0,
+                           "missing": 0, "returned": 0, "rejected": 0}
+    assert rows(store, "SELECT external_id, title, duration_minutes, status, archived "
+                       "FROM courses ORDER BY external_id") == [
+        ("1", "Cours 1 — Python", 121, "active", 0),
+        ("2", "Cours 2 — Python", 122, "active", 0),
+        ("3", "Cours 3 — Python", 123, "active", 0),
+    ]
+    assert rows(store, "SELECT group_name, external_id, in_catalog, in_library FROM group_courses "
+                       "ORDER BY external_id") == [
+        ("Sales Academy", "1", 1, 1), ("Sales Academy", "2", 1, 1), ("Sales Academy", "3", 1, 1)]
+    assert rows(store, "SELECT command, provider, status, created FROM sync_runs") == [
+        ("sync-catalog", "openclassrooms", "ok", 3)]
+    assert rows(store, "SELECT action, count(*) FROM course_changes WHERE run_id = ? GROUP BY 1",
+                (run_id,)) == [("created", 3)]
+
+
+def test_a_second_identical_sync_changes_nothing_but_its_run_record(store):
+    pages = [[coursera_content(1), coursera_content(2)]]
+    run_catalog(store, COURSERA, pages)
+    before = rows(store, "SELECT * FROM courses ORDER BY external_id")
+    changes_before = rows(store, "SELECT count(*) FROM course_changes")
+
+    plan, _ = run_catalog(store, COURSERA, pages)
+
+    assert plan.counts["unchanged"] == 2 and plan.counts["created"] == plan.counts["updated"] == 0
+    assert plan.changes == []
+    assert rows(store, "SELECT * FROM courses ORDER BY external_id") == before
+    assert rows(store, "SELECT count(*) FROM course_changes") == changes_before
+    assert rows(store, "SELECT count(*) FROM sync_runs") == [(2,)]
+
+
+def test_title_and_description_follow_the_provider_and_the_change_is_logged(store):
+    run_catalog(store, OC, [[oc_course(1), oc_course(2)]])
+
+    plan, run_id = run_catalog(store, OC, [[oc_course(1, title="Nouveau titre"), oc_course(2)]])
+
+    assert plan.counts["updated"] == 1 and plan.counts["unchanged"] == 1
+    assert plan.changes == [("update", "1", "title: Cours 1 — Python → Nouveau titre")]
+    assert rows(store, "SELECT title FROM courses WHERE external_id = '1'") == [("Nouveau titre",)]
+    assert rows(store, "SELECT action, field, old_value, new_value FROM course_changes "
+                       "WHERE run_id = ?", (run_id,)) == [
+        ("updated", "title", "Cours 1 — Python", "Nouveau titre")]
+
+
+def test_local_tags_and_library_choices_survive_every_sync(store):
+    run_catalog(store, OC, [[oc_course(1)]])
+    store.conn.execute("INSERT INTO course_tags VALUES ('openclassrooms', '1', 'onboarding')")
+    store.conn.execute("UPDATE group_courses SET in_library = 0 WHERE external_id = '1'")
+
+    run_catalog(store, OC, [[oc_course(1, title="Renamed")]])
+
+    assert rows(store, "SELECT tag FROM course_tags") == [("onboarding",)]
+    assert rows(store, "SELECT in_catalog, in_library FROM group_courses") == [(1, 0)]
+
+
+def test_a_course_no_longer_returned_is_marked_missing_and_cleared_when_back(store):
+    run_catalog(store, OC, [[oc_course(1), oc_course(2)]])
+
+    plan, _ = run_catalog(store, OC, [[oc_course(1)]])
+    assert plan.counts["missing"] == 1
+    assert rows(store, "SELECT external_id FROM courses WHERE missing_since IS NOT NULL") == [("2",)]
+
+    plan, _ = run_catalog(store, OC, [[oc_course(1), oc_course(2)]])
+    assert plan.counts["returned"] == 1
+    assert rows(store, "SELECT count(*) FROM courses WHERE missing_since IS NOT NULL") == [(0,)]
+
+
+def test_the_same_course_on_two_pages_fails_the_fetch_and_writes_nothing(store):
+    with pytest.raises(DataError, match="two pages"):
+        sync.plan_catalog(store, OC, [[oc_course(1), oc_course(2)], [oc_course(2)]])
+    assert rows(store, "SELECT count(*) FROM courses") == [(0,)]
+
+
+def test_bad_records_are_set_aside_with_their_reason_and_raw_record(store):
+    good = [oc_course(i) for i in range(1, 40)]
+    bad = {"id": 99, "title": None, "status": "active"}
+
+    plan, run_id = run_catalog(store, OC, [good + [bad]])
+
+    assert plan.counts["rejected"] == 1 and plan.counts["created"] == 39
+    reason, raw = rows(store, "SELECT reason, raw FROM rejected_records WHERE run_id = ?",
+                       (run_id,))[0]
+    assert reason == "missing title" and '"id": 99' in raw
+
+
+def test_too_many_bad_records_fail_the_whole_fetch(store):
+    records = [oc_course(i) for i in range(1, 10)] + [{"id": "x"}, {"title": 3}]
+
+    with pytest.raises(DataError, match="2 of 11 course records"):
+        sync.plan_catalog(store, OC, [records])
+
+
+def test_coursera_launch_link_is_the_program_content_url(store):
+    run_catalog(store, COURSERA, [[coursera_content(7)]])
+    assert rows(store, "SELECT url, duration_minutes, skills, content_type FROM courses") == [
+        ("https://coursera.org/programs/p1/7", 120, '["Python"]', "Course")]
