@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from lo_sync.redact import redact
+from lo_sync.store import utc_now
 from lo_sync.sync import Outcome, Plan
 
 # A terminal shows the first rows of a plan; piped output (e.g. to a file) gets every row.
@@ -53,8 +54,10 @@ class Reporter:
         if outcome.error is not None:
             self.error(outcome.error)
         elif not self.quiet:
+            # Under cron the line lands in a log file: stamp it so the log reads as a history.
+            stamp = "" if self.interactive else utc_now() + " "
             prefix = "dry run: " if dry_run else ""
-            self.line(f"{prefix}{outcome.provider} {command}: {summary(outcome.plan.counts)}")
+            self.line(f"{stamp}{prefix}{outcome.provider} {command}: {summary(outcome.plan.counts)}")
 
     def plan(self, plan: Plan, dry_run: bool) -> None:
         heading = f"{plan.provider} {plan.command}" + (" (dry run: nothing written)" if dry_run else "")
@@ -90,17 +93,26 @@ class Reporter:
         click.echo(redact(text), err=True)
 
     def error(self, error: BaseException) -> None:
-        click.echo(f"lo-sync: {redact(error)}", err=True)
+        stamp = "" if self.interactive else utc_now() + " "
+        click.echo(f"{stamp}lo-sync: {redact(error)}", err=True)
 
     def table(self, rows: list[dict], title: str | None = None) -> None:
         if not rows:
             self.line("no rows")
             return
+        cells = [["" if v is None else redact(v) for v in row.values()] for row in rows]
+        if not self.interactive:
+            # Piped or logged: plain aligned columns, never squeezed to a terminal width.
+            header = list(rows[0])
+            widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+            for line in [header, *cells]:
+                self.line("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+            return
         table = Table(title=title, title_justify="left")
         for name in rows[0]:
             table.add_column(name, overflow="fold")
-        for row in rows:
-            table.add_row(*("" if v is None else redact(v) for v in row.values()))
+        for line in cells:
+            table.add_row(*line)
         self.console.print(table)
 
 

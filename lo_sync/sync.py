@@ -166,18 +166,20 @@ def plan_archive(store: Store, pcfg: ProviderConfig, max_archive: str = DEFAULT_
         )
     to_archive, to_restore, active = store.archive_candidates(pcfg.name, module.ACTIVE_STATUSES)
     counts = {"archived": len(to_archive), "restored": len(to_restore)}
-    plan = Plan("archive", pcfg.name, counts)
-    plan.changes = [("archive", ext, f"{title} ({reason})") for ext, title, reason in to_archive]
+    plan = Plan("archive", pcfg.name, counts, payload=(to_archive, to_restore))
+    plan.changes = [("archive", ext, f"{title} ({reason})") for ext, title, reason, _ in to_archive]
     plan.changes += [("restore", ext, title) for ext, title in to_restore]
-    plan.payload = (to_archive, to_restore)
     value, is_percent = parse_max_archive(max_archive)
     limit = math.floor(active * value / 100) if is_percent else int(value)
-    if not force and len(to_archive) > limit:
+    # The guard protects what learners were offered; a course that never had an
+    # offered status (most of them on the first night) does not count against it.
+    guarded = sum(1 for *_, ever_offered in to_archive if ever_offered)
+    if not force and guarded > limit:
         bound = f"{max_archive} of {active} active courses = {limit}" if is_percent else str(limit)
         plan.refusal = SafetyAbort(
-            f"{pcfg.name}: would archive {len(to_archive)} of {active} active courses, above the "
+            f"{pcfg.name}: would archive {guarded} of {active} active courses, above the "
             f"limit ({bound}); nothing archived. Check the catalog, then rerun with "
-            f"--max-archive {len(to_archive)} or --force"
+            f"--max-archive {guarded} or --force"
         )
     return plan
 

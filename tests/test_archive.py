@@ -124,3 +124,22 @@ def test_archive_refuses_after_a_failed_catalog_sync(store):
 def test_a_malformed_max_archive_is_a_usage_error(text):
     with pytest.raises(InputError):
         sync.parse_max_archive(text)
+
+
+def test_courses_never_offered_do_not_count_against_the_limit(store):
+    # First night: a quarter of the catalog arrives already closed.
+    catalog(store, OC, [oc_course(i, status="closed") for i in range(1, 6)]
+            + [oc_course(i) for i in range(6, 21)])
+
+    plan = archive(store, OC)
+
+    assert plan.counts["archived"] == 5
+
+
+def test_a_course_that_was_offered_then_closed_counts_against_the_limit(store):
+    courses = [oc_course(i) for i in range(1, 21)]
+    catalog(store, OC, courses)
+    catalog(store, OC, [oc_course(i, status="closed") for i in range(1, 4)] + courses[3:])
+
+    with pytest.raises(SafetyAbort, match="would archive 3 of 20"):
+        archive(store, OC)

@@ -1,0 +1,47 @@
+"""Running the real `lo-sync` CLI, as a subprocess, against a simulator on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lo_sync.demo import SECRET_VARS, config_yaml
+from lo_sync.simulator import CREDENTIALS
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def write_config(folder: Path, sim_url: str, **overrides) -> Path:
+    """A config for the simulator, with secrets as ${VAR} references as we recommend."""
+    text = config_yaml(sim_url, CREDENTIALS, literal_secrets=False, database="lo-sync.db")
+    for old, new in overrides.items():
+        text = text.replace(old, new)
+    path = folder / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def secret_env() -> dict[str, str]:
+    return {var: CREDENTIALS[name]["client_secret"] for name, var in SECRET_VARS.items()}
+
+
+def run_cli(config: Path | None, *args: str, env: dict[str, str] | None = None,
+            unset: tuple[str, ...] = (), timeout: float = 120) -> Result:
+    command = [sys.executable, "-m", "lo_sync"]
+    if config is not None:
+        command += ["--config", str(config)]
+    full_env = {**os.environ, **secret_env(), **(env or {})}
+    for name in unset:
+        full_env.pop(name, None)
+    done = subprocess.run(command + list(args), capture_output=True, text=True, env=full_env,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return Result(done.returncode, done.stdout, done.stderr)

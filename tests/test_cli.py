@@ -1,0 +1,249 @@
+"""The real CLI, end to end, against the built-in simulator."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import sqlite3
+
+import pytest
+
+from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
+from tests.e2e import run_cli, write_config
+
+SMALL = SimulatorConfig(coursera_contents=120, openclassrooms_courses=60,
+                        coursera_enrollments=600, openclassrooms_progress=300)
+
+
+@pytest.fixture
+def sim():
+    with Simulator(SMALL) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def config(tmp_path, sim):
+    return write_config(tmp_path, sim.url)
+
+
+def query(config, sql):
+    with sqlite3.connect(config.parent / "lo-sync.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_night_under_cron_prints_one_line_per_provider_and_fills_the_database(config):
+    result = run_cli(config, "sync-catalog")
+
+    assert result.code == 0, result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert "coursera sync-catalog: 120 fetched, 120 created" in lines[0]
+    assert "openclassrooms sync-catalog: 60 fetched" in lines[1]
+    assert query(config, "SELECT provider, count(*) FROM courses GROUP BY 1") == [
+        ("coursera", 120), ("openclassrooms", 60)]
+
+    assert run_cli(config, "archive").code == 0
+    assert query(config, "SELECT count(*) FROM courses WHERE provider = 'coursera' AND archived = 1"
+                 ) == [(0,)]
+    # every OpenClassrooms course outside the three offered statuses is archived
+    assert query(config, "SELECT count(*) FROM courses WHERE provider = 'openclassrooms' AND "
+                 "archived = 0 AND status NOT IN ('active', 'coming-soon', 'pre-registration')"
+                 ) == [(0,)]
+
+    stats = run_cli(config, "sync-stats")
+    assert stats.code == 0, stats.stderr
+    assert query(config, "SELECT count(*) > 0 FROM progress WHERE provider = 'coursera'") == [(1,)]
+    assert query(config, "SELECT count(*) > 0 FROM progress WHERE provider = 'openclassrooms'"
+                 ) == [(1,)]
+
+    again = run_cli(config, "sync-catalog")
+    assert "0 created, 0 updated, 120 unchanged" in again.stdout
+
+
+def test_the_next_day_updates_archives_and_keeps_an_undone_completion(config, sim):
+    for command in ("sync-catalog", "archive", "sync-stats"):
+        assert run_cli(config, command).code == 0
+    sim.set_day(2)
+
+    catalog = run_cli(config, "sync-catalog")
+    archive = run_cli(config, "archive")
+    stats = run_cli(config, "sync-stats")
+
+    assert (catalog.code, archive.code, stats.code) == (0, 0, 0), archive.stderr + stats.stderr
+    assert query(config, "SELECT count(*) > 0 FROM course_changes WHERE action = 'updated'"
+                 ) == [(1,)]
+    assert query(config, "SELECT count(*) > 0 FROM courses WHERE archive_reason = "
+                 "'missing from provider'") == [(1,)]
+    assert query(config, "SELECT sum(regressions) FROM sync_runs WHERE command = 'sync-stats'"
+                 ) == [(1,)]
+    assert query(config, "SELECT count(*) FROM progress WHERE regression = 1 AND completed = 1"
+                 ) == [(1,)]
+
+
+def test_a_dry_run_on_a_missing_database_prints_the_plan_and_creates_nothing(config):
+    result = run_cli(config, "sync-catalog", "--dry-run")
+
+    assert result.code == 0, result.stderr
+    assert "coursera create" in result.stdout
+    assert "dry run: coursera sync-catalog: 120 fetched, 120 created" in result.stdout
+    assert sorted(p.name for p in config.parent.iterdir()) == ["config.yaml"]
+
+
+def test_a_dry_run_leaves_an_existing_database_byte_identical(config, sim):
+    assert run_cli(config, "sync-catalog").code == 0
+    assert run_cli(config, "sync-stats").code == 0
+    db = config.parent / "lo-sync.db"
+    before, files = digest(db), sorted(p.name for p in config.parent.iterdir())
+    sim.set_day(2)
+
+    for command in ("sync-catalog", "archive", "sync-stats"):
+        result = run_cli(config, command, "--dry-run")
+        assert result.code == 0, result.stderr
+        assert "dry run:" in result.stdout
+
+    assert digest(db) == before
+    assert sorted(p.name for p in config.parent.iterdir()) == files
+
+
+def test_update_lines_show_each_changed_field_old_to_new(config, sim):
+    assert run_cli(config, "sync-catalog").code == 0
+    sim.set_day(2)
+
+    result = run_cli(config, "sync-catalog", "--dry-run")
+
+    assert any(" update " in line and "title: " in line and " → " in line
+               for line in result.stdout.splitlines())
+
+
+def test_one_provider_failing_does_not_stop_the_other(tmp_path, sim):
+    config = write_config(tmp_path, sim.url, **{
+        CREDENTIALS["openclassrooms"]["organization_id"]: "9999"})
+
+    result = run_cli(config, "sync-catalog")
+
+    assert result.code == 1
+    assert "coursera sync-catalog: 120 fetched" in result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "openclassrooms" in result.stderr and "HTTP 40" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert query(config, "SELECT provider, status FROM sync_runs ORDER BY id") == [
+        ("coursera", "ok"), ("openclassrooms", "failed")]
+    assert query(config, "SELECT count(*) FROM courses WHERE provider = 'openclassrooms'") == [(0,)]
+
+
+def test_provider_option_limits_the_run(config):
+    result = run_cli(config, "sync-catalog", "--provider", "openclassrooms")
+    assert result.code == 0
+    assert query(config, "SELECT DISTINCT provider FROM courses") == [("openclassrooms",)]
+
+
+def test_archive_refuses_when_the_catalog_sync_failed(config, sim):
+    assert run_cli(config, "sync-catalog").code == 0
+    sim.set_faults((Fault("broken_page", page=0),))
+    assert run_cli(config, "sync-catalog", "--provider", "coursera").code == 1
+
+    result = run_cli(config, "archive", "--provider", "coursera")
+
+    assert result.code == 3
+    assert "did not complete" in result.stderr
+
+
+def test_a_rate_limit_storm_is_ridden_out_with_correct_data(config, sim):
+    sim.set_faults((Fault("rate_limit", every=2, retry_after=0),))
+
+    result = run_cli(config, "sync-catalog")
+
+    assert result.code == 0, result.stderr
+    assert query(config, "SELECT count(*) FROM courses") == [(180,)]
+    assert any(status == 429 for _, _, status in sim.request_log)
+
+
+def test_tokens_expiring_mid_paging_are_renewed(tmp_path, sim):
+    sim.set_faults((Fault("token_expiry", every=1),))
+    config = write_config(tmp_path, sim.url)
+    result = run_cli(config, "sync-catalog")
+    assert result.code == 0, result.stderr
+    assert query(config, "SELECT count(*) FROM courses") == [(180,)]
+
+
+def test_a_second_run_on_a_locked_database_exits_at_once(config):
+    lock = open(str(config.parent / "lo-sync.db.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        result = run_cli(config, "sync-catalog")
+    finally:
+        lock.close()
+    assert result.code == 4
+    assert "another lo-sync run holds" in result.stderr
+
+
+def test_a_file_that_is_not_sqlite_is_refused_untouched(config):
+    db = config.parent / "lo-sync.db"
+    db.write_bytes(b"this is a spreadsheet, honest\n" * 100)
+    before = digest(db)
+
+    result = run_cli(config, "sync-catalog")
+
+    assert result.code == 2 and "not a SQLite database" in result.stderr
+    assert digest(db) == before
+
+
+def test_a_config_error_names_the_key_and_exits_2(tmp_path, sim):
+    config = write_config(tmp_path, sim.url, **{"group: Sales Academy": "grop: Sales Academy"})
+
+    result = run_cli(config, "sync-catalog")
+
+    assert result.code == 2
+    assert "providers.coursera.grop: unknown key" in result.stderr
+    assert "providers.coursera.group: missing" in result.stderr
+
+
+def test_a_missing_secret_variable_is_named(config):
+    result = run_cli(config, "sync-catalog", unset=("LO_SYNC_DEMO_COURSERA_SECRET",))
+
+    assert result.code == 2
+    assert ("providers.coursera.client_secret: environment variable "
+            "LO_SYNC_DEMO_COURSERA_SECRET is not set") in result.stderr
+
+
+def test_learners_import_rejects_a_bad_file_by_line_and_writes_nothing(config):
+    bad = config.parent / "people.csv"
+    bad.write_text("email,external_id,name\nada@x.io,1,Ada\nnot-an-email,2,Bob\nada@x.io,3,Ada2\n")
+
+    result = run_cli(config, "learners", "import", str(bad))
+
+    assert result.code == 2
+    assert "line 3" in result.stderr and "line 4" in result.stderr
+    assert not (config.parent / "lo-sync.db").exists() or query(
+        config, "SELECT count(*) FROM learners") == [(0,)]
+
+
+def test_stats_report_in_every_format(config):
+    assert run_cli(config, "sync-catalog").code == 0
+    assert run_cli(config, "sync-stats").code == 0
+
+    as_json = json.loads(run_cli(config, "stats", "--format", "json").stdout)
+    as_csv = run_cli(config, "stats", "--format", "csv").stdout.splitlines()
+    table = run_cli(config, "stats", "--provider", "openclassrooms").stdout
+
+    total = query(config, "SELECT count(DISTINCT provider || course_external_id) FROM progress")[0][0]
+    assert len(as_json) == total and len(as_csv) == total + 1
+    assert as_csv[0] == ("provider,course,title,learners_started,learners_completed,"
+                         "average_progress_percent,time_spent_minutes")
+    first = as_json[0]
+    assert first["learners_started"] == query(
+        config, f"SELECT count(*) FROM progress WHERE provider = '{first['provider']}' AND "
+        f"course_external_id = '{first['course']}'")[0][0]
+    assert "learners_started" in table
+
+    course = as_json[0]["course"]
+    per_learner = json.loads(run_cli(config, "stats", "--course", course, "--provider",
+                                     as_json[0]["provider"], "--format", "json").stdout)
+    assert len(per_learner) == as_json[0]["learners_started"]
+    assert {"learner_email", "progress_percent", "completed"} <= set(per_learner[0])
