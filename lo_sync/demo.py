@@ -48,15 +48,16 @@ providers:
 
 
 def write_learners_csv(path: Path, sim_config, share: float = 0.9) -> int:
-    """Most of the simulated learners, as the company's HR export would list them."""
+    """Most of the simulated learners, as the company's HR export would list them;
+    the rest show up as unmatched in the statistics summary."""
     from lo_sync.simulator import data
 
-    emails = sorted(data.learner_emails(sim_config))
-    keep = emails[: int(len(emails) * share)]
+    count = max(data.learner_count(p, sim_config) for p in data.PROVIDERS)
+    keep = int(count * share)
     lines = ["email,external_id,name"]
-    lines += [f"{e},emp-{i:05d},Learner {i}" for i, e in enumerate(keep)]
+    lines += [f"{data.learner_email(n)},EMP-{n:06d},Learner {n}" for n in range(keep)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return len(keep)
+    return keep
 
 
 def run_demo(folder: Path, size: int, sim_config) -> int:

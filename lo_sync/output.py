@@ -22,7 +22,7 @@ from lo_sync.sync import Outcome, Plan
 # A terminal shows the first rows of a plan; piped output (e.g. to a file) gets every row.
 TERMINAL_ROWS = 40
 COUNT_ORDER = ("fetched", "created", "updated", "unchanged", "missing", "returned", "archived",
-               "restored", "regressions", "unmatched", "rejected")
+               "restored", "regressions", "unmatched", "ambiguous", "not_in_catalog", "rejected")
 
 
 class Reporter:
@@ -117,5 +117,5 @@ class Reporter:
 
 
 def summary(counts: dict[str, int]) -> str:
-    parts = [f"{counts[k]:,} {k}" for k in COUNT_ORDER if k in counts]
+    parts = [f"{counts[k]:,} {k.replace('_', ' ')}" for k in COUNT_ORDER if k in counts]
     return ", ".join(parts) if parts else "nothing to do"

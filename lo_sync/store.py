@@ -114,6 +114,8 @@ def m001_catalog(db: sqlite_utils.Database) -> None:
             rejected INTEGER,
             regressions INTEGER,
             unmatched INTEGER,
+            ambiguous INTEGER,
+            not_in_catalog INTEGER,
             message TEXT
         );
         CREATE INDEX sync_runs_by_command ON sync_runs (command, provider, id);

@@ -128,7 +128,8 @@ def plan_catalog(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]]
 
 def apply_catalog(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
     with store.transaction():
-        run_id = store.insert_run("sync-catalog", pcfg.name, started_at, "ok", plan.counts)
+        run_id = store.insert_run("sync-catalog", pcfg.name, started_at, "ok", plan.counts,
+                                  _notes(plan))
         store.apply_catalog(pcfg.name, pcfg.group, run_id, utc_now())
         store.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
     return run_id
@@ -274,7 +275,8 @@ def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], 
     plan.more_changes += max(0, counts["created"] - SAMPLE)
 
     unmatched, unmatched_sample, ambiguous, ambiguous_sample = store.unmatched_learners(5)
-    counts["unmatched"] = unmatched
+    missing_courses, missing_sample = store.courses_not_in_catalog(pcfg.name, 5)
+    counts.update(unmatched=unmatched, ambiguous=ambiguous, not_in_catalog=missing_courses)
     if unmatched:
         plan.notes.append(f"{unmatched} rows match no learner, e.g. {', '.join(unmatched_sample)}")
     if ambiguous:
@@ -282,7 +284,6 @@ def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], 
             f"{ambiguous} rows match more than one learner and are linked to none: "
             + ", ".join(ambiguous_sample)
         )
-    missing_courses, missing_sample = store.courses_not_in_catalog(pcfg.name, 5)
     if missing_courses:
         plan.notes.append(
             f"{missing_courses} courses are not in the catalog yet (run sync-catalog): "
@@ -304,7 +305,8 @@ def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], 
 def apply_stats(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str,
                 accept_regressions: bool = False) -> int:
     with store.transaction():
-        run_id = store.insert_run("sync-stats", pcfg.name, started_at, "ok", plan.counts)
+        run_id = store.insert_run("sync-stats", pcfg.name, started_at, "ok", plan.counts,
+                                  _notes(plan))
         store.insert_created_progress(pcfg.name, run_id)
         store.update_progress(
             pcfg.name, run_id, utc_now(),
@@ -345,6 +347,11 @@ def run_provider(command: str, store: Store, pcfg: ProviderConfig, *, dry_run: b
         if not dry_run:
             store.record_failed_run(command, pcfg.name, started_at, status, redact(exc))
         return Outcome(pcfg.name, error=exc)
+
+
+def _notes(plan: Plan) -> str | None:
+    """Under cron only a summary line is printed; the examples behind it stay in the run record."""
+    return "\n".join(plan.notes) or None
 
 
 def _short(value: Any, width: int = 60) -> str:

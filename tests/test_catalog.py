@@ -125,3 +125,22 @@ def test_coursera_launch_link_is_the_program_content_url(store):
     run_catalog(store, COURSERA, [[coursera_content(7)]])
     assert rows(store, "SELECT url, duration_minutes, skills, content_type FROM courses") == [
         ("https://coursera.org/programs/p1/7", 120, '["Python"]', "Course")]
+
+
+def test_a_failure_while_applying_leaves_the_database_as_it_was(store, monkeypatch):
+    run_catalog(store, OC, [[oc_course(1), oc_course(2)]])
+    before = rows(store, "SELECT * FROM courses ORDER BY external_id")
+    runs_before = rows(store, "SELECT * FROM sync_runs")
+    plan = sync.plan_catalog(store, OC, [[oc_course(1, title="New"), oc_course(3)]])
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full")
+
+    # the last write of the transaction fails: every earlier one must roll back with it
+    monkeypatch.setattr(type(store), "insert_rejected", disk_full)
+    with pytest.raises(OSError):
+        sync.apply_catalog(store, OC, plan, "2026-11-23T03:00:00Z")
+
+    assert rows(store, "SELECT * FROM courses ORDER BY external_id") == before
+    assert rows(store, "SELECT * FROM sync_runs") == runs_before
+    assert rows(store, "SELECT count(*) FROM group_courses") == [(2,)]
