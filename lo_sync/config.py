@@ -92,9 +92,12 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
 
     _unknown_keys(document, {"database", "providers", "http"}, "", problems)
 
-    database = _expand(document.get("database", "lo-sync.db"), "database", problems)
+    raw_database = document.get("database", "lo-sync.db")
+    database = _expand(raw_database, "database", problems)
     if not isinstance(database, str) or not database.strip():
-        problems.append("database: must be a file path")
+        if database is not None or not isinstance(raw_database, str):
+            # For text, None means _expand already named the missing variable.
+            problems.append("database: must be a file path")
         database = "lo-sync.db"
 
     http = _parse_http(document.get("http"), problems)

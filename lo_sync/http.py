@@ -87,6 +87,8 @@ class ClientCredentials(requests.auth.AuthBase):
         self.token_url = token_url
         self.client_id = client_id
         self.client_secret = client_secret
+        # Registered here too, not only by config, so no caller of ApiClient can leak it.
+        register_secret(client_secret)
         self._token: str | None = None
         self._expires_at = 0.0
         self.fetch_count = 0
@@ -119,6 +121,11 @@ class ClientCredentials(requests.auth.AuthBase):
                 f"{self.client.provider}: the token endpoint refused the client credentials "
                 f"(HTTP {response.status_code}); check providers.{self.client.provider}.client_id "
                 "and client_secret"
+            )
+        if response.status_code == 404:
+            raise ConfigError(
+                f"{self.client.provider}: the token endpoint {redact(self.token_url)} answered "
+                f"HTTP 404; check providers.{self.client.provider}.token_url"
             )
         self.client.raise_for_status(response, "token request")
         try:
@@ -207,7 +214,12 @@ class ApiClient:
         self.request_count += 1
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            # The connection broke while the body was being read: a network error too.
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
             raise TransientError(f"{what} {_describe(url, kwargs.get('params'))}: "
                                  f"{_network_reason(exc)}") from None
         except requests.RequestException as exc:

@@ -28,12 +28,18 @@ ACTIVE_STATUSES = None  # Coursera has no course status: only disappearance arch
 
 def fetch_courses(client: ApiClient, cfg, page_size: int | None = None) -> Iterator[list[dict]]:
     url = f"{cfg.base_url}/businesses.v1/{cfg.org_id}/contents"
-    yield from OffsetPaging(page_size or MAX_PAGE_SIZE).pages(client, url, {})
+    yield from OffsetPaging(_limit(page_size)).pages(client, url, {})
 
 
 def fetch_stats(client: ApiClient, cfg, page_size: int | None = None) -> Iterator[list[dict]]:
     url = f"{cfg.base_url}/businesses.v1/{cfg.org_id}/enrollmentReports"
-    yield from OffsetPaging(page_size or MAX_PAGE_SIZE).pages(client, url, {"includeS12n": "true"})
+    yield from OffsetPaging(_limit(page_size)).pages(client, url, {"includeS12n": "true"})
+
+
+def _limit(page_size: int | None) -> int:
+    # Coursera answers 400 to a limit above MAX_PAGE_SIZE: a larger http.page_size
+    # in the config must not break every run.
+    return min(page_size or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
 def course_row(record: dict) -> dict:
@@ -48,8 +54,10 @@ def course_row(record: dict) -> dict:
     slug = optional_text(record, "slug")
     metadata = _course_metadata(record)
     seconds = metadata.get("estimatedLearningTime")
-    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float)):
-        raise RecordError(f"estimatedLearningTime is not a number: {seconds!r}")
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0
+    ):
+        raise RecordError(f"estimatedLearningTime is not a number of seconds: {seconds!r}")
     skills = metadata.get("skills") or []
     if not isinstance(skills, list):
         raise RecordError("skills is not a list")
@@ -58,7 +66,7 @@ def course_row(record: dict) -> dict:
         "title": required_text(record, "name", MAX_TITLE_LENGTH),
         "description": optional_text(record, "description"),
         "url": _launch_url(record, content_type, slug),
-        "image_url": metadata.get("promoPhoto") or None,
+        "image_url": optional_text(metadata, "promoPhoto"),
         "language": optional_text(record, "languageCode"),
         # estimatedLearningTime is in seconds; we store minutes.
         "duration_minutes": None if seconds is None else round(seconds / 60),
@@ -85,8 +93,9 @@ def _launch_url(record: dict, content_type: str, slug: str | None) -> str | None
     # The program's contentUrl launches the course inside the organization's
     # program (the learner is entitled there); the public page is the fallback.
     for program in record.get("programs") or []:
-        if isinstance(program, dict) and program.get("contentUrl"):
-            return program["contentUrl"]
+        url = program.get("contentUrl") if isinstance(program, dict) else None
+        if isinstance(url, str) and url.strip():
+            return url
     if not slug:
         return None
     if content_type == "Specialization":
@@ -97,7 +106,8 @@ def _launch_url(record: dict, content_type: str, slug: str | None) -> str | None
 def stat_row(record: dict) -> dict:
     if not isinstance(record, dict):
         raise RecordError("record is not an object")
-    email = optional_text(record, "email")
+    # A blank e-mail is no e-mail: storing "" would match learners to nobody.
+    email = (optional_text(record, "email") or "").strip()
     external_id = record.get("externalId")
     if external_id is not None and not isinstance(external_id, str | int):
         raise RecordError("externalId is not text")
