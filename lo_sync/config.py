@@ -26,6 +26,34 @@ DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "LO_SYNC_CONFIG"
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader with two YAML 1.1 traps closed.
+
+    Numbers stay text as written: YAML 1.1 reads `organization_id: 012345` as octal
+    (5349) and `12:30` as 750, silently changing an id. Settings that are numbers
+    (the http: section) are converted where they are read. A key given twice is an
+    error: otherwise the last one wins and a whole provider block can vanish.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NUMBER_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     connect_timeout: float = 10.0
@@ -72,7 +100,7 @@ def load_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -187,19 +215,29 @@ def _parse_http(section: Any, problems: list[str]) -> HttpSettings:
     values: dict[str, Any] = {}
     for key in ("connect_timeout", "read_timeout", "max_retry_wait"):
         if key in section:
-            raw = section[key]
-            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
+            number = _as_number(section[key], float)
+            if number is None or number <= 0:
                 problems.append(f"http.{key}: must be a positive number of seconds")
             else:
-                values[key] = float(raw)
+                values[key] = number
     for key in ("max_attempts", "page_size"):
         if key in section:
-            raw = section[key]
-            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+            number = _as_number(section[key], int)
+            if number is None or number < 1:
                 problems.append(f"http.{key}: must be a positive integer")
             else:
-                values[key] = raw
+                values[key] = number
     return HttpSettings(**{**defaults.__dict__, **values})
+
+
+def _as_number(raw: Any, kind: type) -> Any:
+    """The loader keeps numbers as text; a number setting is converted here."""
+    if isinstance(raw, bool) or (kind is int and isinstance(raw, float)):
+        return None
+    try:
+        return kind(raw) if isinstance(raw, str | int | float) else None
+    except ValueError:
+        return None
 
 
 def _unknown_keys(mapping: dict, known: set[str], prefix: str, problems: list[str]) -> None:

@@ -140,7 +140,9 @@ class ClientCredentials(requests.auth.AuthBase):
             raise ProviderError(f"{self.client.provider}: token endpoint sent an empty token")
         register_secret(token)
         self._token = token
-        self._expires_at = time.monotonic() + max(0.0, expires_in - TOKEN_EXPIRY_MARGIN)
+        # A minute's margin, but never most of a short-lived token's life.
+        margin = min(TOKEN_EXPIRY_MARGIN, expires_in / 10)
+        self._expires_at = time.monotonic() + max(0.0, expires_in - margin)
         self.fetch_count += 1
 
 

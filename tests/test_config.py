@@ -340,7 +340,7 @@ def test_providers_section_must_name_at_least_one_provider(providers, problem):
     [
         pytest.param(5, ["http: must be a mapping"], id="not a mapping"),
         pytest.param(
-            {"connect_timeout": 0, "read_timeout": "60", "max_retry_wait": True},
+            {"connect_timeout": 0, "read_timeout": "sixty", "max_retry_wait": True},
             [
                 "http.connect_timeout: must be a positive number of seconds",
                 "http.read_timeout: must be a positive number of seconds",
@@ -490,3 +490,26 @@ def test_client_secret_is_kept_out_of_repr_and_registered_for_redaction(tmp_path
         assert redact(secret) == "***"
         assert redact(f"token request with {secret} failed") == "token request with *** failed"
     assert "crs-client" in repr(config)  # the rest of the provider stays visible
+
+
+def test_ids_keep_their_digits_as_written(tmp_path, monkeypatch):
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "providers:\n  openclassrooms:\n    organization_id: 012345\n    client_id: 12:30\n"
+        "    client_secret: s3cret-value\n    group: G\n"
+    )
+    path.chmod(0o600)
+
+    config = load_config(path)
+
+    assert config.providers["openclassrooms"].org_id == "012345"
+    assert config.providers["openclassrooms"].client_id == "12:30"
+
+
+def test_a_key_given_twice_is_an_error_not_a_silent_overwrite(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "providers:\n  coursera:\n    org_id: a\n  coursera:\n    org_id: b\n"
+    )
+    with pytest.raises(ConfigError, match="line 4.*'coursera' appears twice"):
+        load_config(path)
