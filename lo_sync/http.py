@@ -424,3 +424,51 @@ class RangePaging:
         if total is not None and last >= total:
             raise DataError(f"{client.provider}: Content-Range {header!r} runs past its total")
         return first, last, total
+
+
+# --- read-ahead ---------------------------------------------------------------------------------
+
+_DONE = object()
+
+
+def read_ahead(pages: Iterator[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
+    """Fetch the next pages in a background thread while the caller stores this one.
+
+    The queue is bounded, so at most `depth` pages wait in memory; retries (and a
+    provider's Retry-After) happen in that thread exactly as they would inline.
+    An exception in the fetch is raised to the caller at the page where it happened.
+    """
+    import queue
+    import threading
+
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        buffer.put(page, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            buffer.put(exc)
+
+    worker = threading.Thread(target=produce, name="lo-sync-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)

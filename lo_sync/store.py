@@ -338,6 +338,7 @@ class Store:
     # --- catalog -------------------------------------------------------------------------------
 
     def start_course_stage(self) -> None:
+        self._staged_ids: set[str] = set()
         self.conn.execute("DROP TABLE IF EXISTS temp.stage_courses")
         self.conn.execute(
             "CREATE TEMP TABLE stage_courses (external_id TEXT PRIMARY KEY, "
@@ -346,17 +347,37 @@ class Store:
 
     def stage_courses(self, rows: list[dict]) -> list[str]:
         """Stage one page; returns the ids already staged (the same course on two pages)."""
-        placeholders = ", ".join("?" * (len(COURSE_FIELDS) + 1))
+        unique: dict[str, dict] = {}
         duplicates = []
         for row in rows:
-            try:
-                self.conn.execute(
-                    f"INSERT INTO stage_courses VALUES ({placeholders})",
-                    (row["external_id"], *(row[f] for f in COURSE_FIELDS)),
-                )
-            except sqlite3.IntegrityError:
-                duplicates.append(row["external_id"])
+            external_id = row["external_id"]
+            if external_id in self._staged_ids or external_id in unique:
+                duplicates.append(external_id)
+            else:
+                unique[external_id] = row
+        self._staged_ids.update(unique)
+        placeholders = ", ".join("?" * (len(COURSE_FIELDS) + 1))
+        with self._staging():
+            self.conn.executemany(
+                f"INSERT INTO stage_courses VALUES ({placeholders})",
+                [(ext, *(row[f] for f in COURSE_FIELDS)) for ext, row in unique.items()],
+            )
         return duplicates
+
+    @contextmanager
+    def _staging(self) -> Iterator[None]:
+        """One transaction per staged page: autocommit would make every row its own
+        transaction on the TEMP database, which costs more than the rest of the sync."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def catalog_plan_counts(self, provider: str) -> dict[str, int]:
         differs = " OR ".join(f"s.{f} IS NOT c.{f}" for f in COURSE_FIELDS)
@@ -574,6 +595,10 @@ class Store:
         one row: completed first, then highest progress, then latest activity."""
         columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
         updates = ", ".join(f"{f} = excluded.{f}" for f in PROGRESS_FIELDS)
+        with self._staging():
+            self._stage_progress_rows(columns, updates, rows)
+
+    def _stage_progress_rows(self, columns, updates, rows) -> None:
         self.conn.executemany(
             f"INSERT INTO stage_progress ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}) "

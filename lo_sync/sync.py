@@ -17,7 +17,7 @@ from typing import Any
 
 from lo_sync.config import Config, ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
-from lo_sync.http import ApiClient, RetryPolicy
+from lo_sync.http import ApiClient, RetryPolicy, read_ahead
 from lo_sync.providers import PROVIDERS, RecordError
 from lo_sync.redact import redact
 from lo_sync.store import PROGRESS_FIELDS, Store, utc_now
@@ -64,7 +64,7 @@ def fetch_pages(client: ApiClient, pcfg: ProviderConfig, kind: str, page_size: i
     """The provider's pages of raw records for `kind` ('courses' or 'stats')."""
     module = PROVIDERS[pcfg.name]
     fetch = module.fetch_courses if kind == "courses" else module.fetch_stats
-    return fetch(client, pcfg, page_size)
+    return read_ahead(fetch(client, pcfg, page_size))
 
 
 def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:

@@ -793,3 +793,39 @@ def test_openclassrooms_fetch_pages_the_organization_courses(api, make_client):
     assert list(openclassrooms.fetch_courses(client, cfg)) == [[{"id": 1}]]
     assert sent(api)[1:] == [("GET", COURSES)]
     assert ranges_sent(api) == ["items=0-999"]
+
+
+def test_read_ahead_yields_every_page_in_order_and_raises_where_the_fetch_failed():
+    from lo_sync.http import read_ahead
+
+    def pages():
+        yield [1]
+        yield [2]
+        raise DataError("page 3 broke")
+
+    seen = []
+    with pytest.raises(DataError, match="page 3 broke"):
+        for page in read_ahead(pages()):
+            seen.append(page)
+    assert seen == [[1], [2]]
+
+
+def test_read_ahead_stops_fetching_when_the_consumer_stops():
+    import threading
+    import time
+
+    from lo_sync.http import read_ahead
+
+    fetched = []
+
+    def pages():
+        for i in range(1000):
+            fetched.append(i)
+            yield [i]
+
+    for page in read_ahead(pages(), depth=2):
+        if page == [3]:
+            break
+    time.sleep(0.3)
+    assert len(fetched) <= 3 + 2 + 2  # what was read, the queue, one in hand
+    assert not any(t.name == "lo-sync-read-ahead" and t.is_alive() for t in threading.enumerate())
