@@ -278,7 +278,11 @@ def simulate(port, size, enrollments, day, faults):
     """Serve both providers' APIs on 127.0.0.1 from generated data, as the contract describes."""
     from lo_sync.simulator import CREDENTIALS, Fault, serve_forever
 
-    config = _simulator_config(size, enrollments, day, tuple(Fault.parse(f) for f in faults))
+    try:
+        parsed = tuple(Fault.parse(f) for f in faults)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
+    config = _simulator_config(size, enrollments, day, parsed)
 
     def ready(url: str) -> None:
         click.echo(f"simulator listening on {url} (Ctrl-C to stop)")

@@ -249,3 +249,33 @@ def test_stats_report_in_every_format(config):
                                      as_json[0]["provider"], "--format", "json").stdout)
     assert len(per_learner) == as_json[0]["learners_started"]
     assert {"learner_email", "progress_percent", "completed"} <= set(per_learner[0])
+
+
+def test_simulate_serves_on_the_port_it_prints_until_stopped():
+    import signal
+    import subprocess
+    import sys
+
+    import requests
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lo_sync", "simulate", "--port", "0", "--size", "20",
+         "--fault", "rate_limit:every=5,retry_after=0"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()
+        url = first.split()[3]
+        assert first.startswith("simulator listening on http://127.0.0.1:")
+        health = requests.get(f"{url}/_sim/health", timeout=5).json()
+        assert health["faults"] == ["rate_limit:every=5,retry_after=0"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        process.stdout.close()
+    assert process.returncode in (0, 130)
+
+
+def test_simulate_refuses_an_unknown_fault_as_a_usage_error():
+    result = run_cli(None, "simulate", "--fault", "bogus")
+    assert result.code == 2
+    assert "--fault" in result.stderr and "unknown fault kind 'bogus'" in result.stderr
