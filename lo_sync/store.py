@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -229,13 +230,26 @@ class Store:
                 pass
             except OSError as exc:
                 raise InputError(f"cannot create database {path}: {exc.strerror}") from None
-        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        if not readonly:
+            _check_writable(path)
+        # Quoted: in a URI, '?', '#' and '%' in a folder name would open another file.
+        uri = f"file:{quote(str(path))}" + ("?mode=ro" if readonly else "")
+        conn = None
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             store = cls(conn, path, readonly)
             store._configure()
             store._check_and_migrate()
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            code = getattr(exc, "sqlite_errorcode", None)
+            if readonly and code == sqlite3.SQLITE_READONLY_ROLLBACK:
+                # A run killed mid-commit left a hot journal, which a read-only
+                # connection cannot roll back. Rolling it back restores the last
+                # committed state, as any SQLite reader does on open; then read.
+                _roll_back_hot_journal(path)
+                return cls.open(path, readonly=True)
             raise InputError(_describe_open_error(path, exc)) from None
         return store
 
@@ -256,9 +270,11 @@ class Store:
         # each commit in this mode on modern filesystems and cheaper than FULL.
         self.conn.execute("PRAGMA busy_timeout = 5000")
         self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
-        self.conn.execute("PRAGMA temp_store = FILE")  # staging spills to disk, memory stays flat
-        self.conn.execute("PRAGMA temp.cache_size = -32768")
+        # Caches are bounded so memory stays flat however large the fetch: a
+        # million-row run must fit in the memory of a hundred-thousand-row one.
+        self.conn.execute("PRAGMA cache_size = -16384")  # 16 MiB
+        self.conn.execute("PRAGMA temp_store = FILE")  # staging spills to disk
+        self.conn.execute("PRAGMA temp.cache_size = -16384")
         if not self.readonly:
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -288,10 +304,13 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # After a full disk or an I/O error SQLite has rolled back already; a
+            # second ROLLBACK would fail and hide the real error.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     # --- runs ----------------------------------------------------------------------------------
 
@@ -375,7 +394,8 @@ class Store:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # not after a full disk: SQLite rolled back already
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 
@@ -583,31 +603,43 @@ class Store:
     # --- statistics ----------------------------------------------------------------------------
 
     def start_progress_stage(self) -> None:
+        # Append-only while fetching, sorted once at the end: inserting a million
+        # rows in random key order into a keyed table costs several times the fetch.
         self.conn.execute("DROP TABLE IF EXISTS temp.stage_progress")
+        self.conn.execute("DROP TABLE IF EXISTS temp.stage_progress_raw")
         self.conn.execute(
-            "CREATE TEMP TABLE stage_progress (course_external_id TEXT NOT NULL, "
-            "learner_email TEXT NOT NULL, " + _typed(PROGRESS_FIELDS)
-            + ", PRIMARY KEY (course_external_id, learner_email)) WITHOUT ROWID"
+            "CREATE TEMP TABLE stage_progress_raw (course_external_id TEXT NOT NULL, "
+            "learner_email TEXT NOT NULL, " + _typed(PROGRESS_FIELDS) + ")"
         )
 
     def stage_progress(self, rows: list[dict]) -> None:
-        """Stage one page. The same learner and content under several programs keep
-        one row: completed first, then highest progress, then latest activity."""
+        """Stage one page as it came."""
         columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
-        updates = ", ".join(f"{f} = excluded.{f}" for f in PROGRESS_FIELDS)
         with self._staging():
-            self._stage_progress_rows(columns, updates, rows)
+            self.conn.executemany(
+                f"INSERT INTO stage_progress_raw ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                [tuple(row[c] for c in columns) for row in rows],
+            )
 
-    def _stage_progress_rows(self, columns, updates, rows) -> None:
-        self.conn.executemany(
-            f"INSERT INTO stage_progress ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))}) "
-            f"ON CONFLICT (course_external_id, learner_email) DO UPDATE SET {updates} "
-            "WHERE (excluded.completed, excluded.progress_percent, "
-            "coalesce(excluded.last_activity_at, '')) > (stage_progress.completed, "
-            "stage_progress.progress_percent, coalesce(stage_progress.last_activity_at, ''))",
-            [tuple(row[c] for c in columns) for row in rows],
-        )
+    def finish_progress_stage(self) -> None:
+        """Sort the staged rows by key, keeping one per learner and content.
+
+        The same learner and content under several programs keep one row:
+        completed first, then highest progress, then latest activity, then the
+        first one the provider sent. The window emits rows partition by partition,
+        so the result lands in key order (rowid order) without a second sort, and
+        every later pass over it (diff, insert) reads and writes sequentially.
+        """
+        columns = ", ".join(("course_external_id", "learner_email", *PROGRESS_FIELDS))
+        with self._staging():
+            self.conn.execute(
+                f"CREATE TEMP TABLE stage_progress AS SELECT {columns} FROM ("
+                f"SELECT {columns}, row_number() OVER (PARTITION BY course_external_id, "
+                "learner_email ORDER BY completed DESC, progress_percent DESC, "
+                "last_activity_at DESC, rowid) AS rank FROM stage_progress_raw) WHERE rank = 1"
+            )
+            self.conn.execute("DROP TABLE temp.stage_progress_raw")
 
     def fill_theoretical_time(self, provider: str) -> None:
         """Where OpenClassrooms sent no timeSpent, compute it as it does: duration x progress."""
@@ -673,7 +705,8 @@ class Store:
             f"last_run_id) SELECT ?, {', '.join('s.' + c for c in columns)}, 0, ?, ? "
             "FROM stage_progress s LEFT JOIN progress p ON p.provider = ? "
             "AND p.course_external_id = s.course_external_id AND p.learner_email = s.learner_email "
-            "WHERE p.learner_email IS NULL",
+            # The stage is stored in key order, so new rows append to the B-tree.
+            "WHERE p.learner_email IS NULL ORDER BY s.rowid",
             (provider, run_id, run_id, provider),
         )
 
@@ -854,6 +887,48 @@ def _raw_text(raw: Any) -> str:
         text = repr(raw)
     # A 100 KB title should not make the audit table the largest thing in the file.
     return text if len(text) <= 10_000 else text[:10_000] + "…"
+
+
+def disk_trouble(exc: BaseException) -> str | None:
+    """What to tell the operator when SQLite failed because of the disk, not a bug of ours:
+    full, an I/O error, a file gone read-only, or a damaged database file."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
+                sqlite3.SQLITE_CANTOPEN):
+        return (f"the disk refused a write ({exc}); check free space and permissions for the "
+                "database and the temporary folder")
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return (f"the database file is damaged ({exc}); check it with sqlite3's "
+                "PRAGMA integrity_check and restore it from a backup")
+    return None
+
+
+def _check_writable(path: Path) -> None:
+    """SQLite silently opens a file it cannot write read-only, and needs the folder for
+    its journal: say so before a run fetches anything, not as an internal error at its
+    first write. (`os.access` also sees read-only mounts and immutable files.)"""
+    if not os.access(path, os.W_OK):
+        raise InputError(f"database {path} is read-only for this user")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InputError(f"database folder {path.parent} is not writable for this user "
+                         "(SQLite writes its journal beside the database)")
+
+
+def _roll_back_hot_journal(path: Path) -> None:
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}", uri=True, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(
+            f"database {path} was left mid-write by an interrupted run and this user cannot "
+            f"roll it back ({exc}); run lo-sync once without --dry-run as its owner"
+        ) from None
 
 
 def _describe_open_error(path: Path, exc: sqlite3.DatabaseError) -> str:

@@ -248,6 +248,7 @@ def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], 
     for rows, seen in _map_pages(pages, module.stat_row, rejected, on_page):
         store.stage_progress(rows)
     _check_rejected(pcfg.name, "statistics", len(rejected), seen)
+    store.finish_progress_stage()
     store.fill_theoretical_time(pcfg.name)
     store.snapshot_progress_diff(pcfg.name)
 
