@@ -11,9 +11,6 @@ from contextlib import contextmanager
 from typing import TextIO
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from lo_sync.redact import redact
 from lo_sync.store import utc_now
@@ -30,7 +27,17 @@ class Reporter:
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdout.isatty()
         self.quiet = quiet
-        self.console = Console(file=self.stdout, highlight=False, soft_wrap=True)
+        self._console = None
+
+    @property
+    def console(self):
+        # rich is imported only at a terminal: under cron it would be a tenth of a
+        # second of start-up for nothing.
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.stdout, highlight=False, soft_wrap=True)
+        return self._console
 
     # --- progress ------------------------------------------------------------------------------
 
@@ -40,6 +47,8 @@ class Reporter:
         if not self.interactive or self.quiet:
             yield lambda seen: None
             return
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
                       console=self.console, transient=True) as progress:
@@ -66,6 +75,8 @@ class Reporter:
                 self.console.print(f"[bold]{redact(heading)}[/bold]: no changes")
             return
         if self.interactive:
+            from rich.table import Table
+
             table = Table(title=redact(heading), show_lines=False, title_justify="left")
             table.add_column("action")
             table.add_column("id")
@@ -108,6 +119,8 @@ class Reporter:
             for line in [header, *cells]:
                 self.line("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
             return
+        from rich.table import Table
+
         table = Table(title=title, title_justify="left")
         for name in rows[0]:
             table.add_column(name, overflow="fold")

@@ -10,6 +10,7 @@ both and a dry run cannot change the file or create a missing one.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,9 @@ COLUMN_TYPES = {
     "score_percent": "REAL", "time_spent_minutes": "REAL", "time_spent_theoretical": "INTEGER",
 }  # fmt: skip
 BATCH = 1000
+STAGED_PROGRESS = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
+# itemgetter pulls a row's values in C: a million rows a night make it count.
+_staged_progress_values = operator.itemgetter(*STAGED_PROGRESS)
 
 
 def _typed(columns) -> str:
@@ -614,12 +618,11 @@ class Store:
 
     def stage_progress(self, rows: list[dict]) -> None:
         """Stage one page as it came."""
-        columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
         with self._staging():
             self.conn.executemany(
-                f"INSERT INTO stage_progress_raw ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})",
-                [tuple(row[c] for c in columns) for row in rows],
+                f"INSERT INTO stage_progress_raw ({', '.join(STAGED_PROGRESS)}) "
+                f"VALUES ({', '.join('?' * len(STAGED_PROGRESS))})",
+                map(_staged_progress_values, rows),
             )
 
     def finish_progress_stage(self) -> None:
