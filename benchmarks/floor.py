@@ -1,0 +1,279 @@
+"""The floor: the cheapest correct program for what a benchmarked lo-sync command does.
+
+One plain `requests.Session`, a client-credentials token via HTTP Basic, the same
+pages at the largest page size the contract allows, `json.loads`, the same field
+conversions lo-sync makes (epoch ms -> ISO-8601 UTC, grade x 100, hours x 60,
+seconds -> minutes, e-mail lower-cased), and one `executemany` into a bare table
+in one transaction. `--mode fetch` stops before the database: pages, decoding and
+conversions only (the yardstick for a rerun that should write almost nothing).
+
+No validation, no retries, no diff, no audit trail: a lower bound, not a product.
+Run by benchmarks/run.py as its own process, exactly like lo-sync, so both pay for
+interpreter start-up and are measured the same way. Prints one JSON line.
+
+    python benchmarks/floor.py --url http://127.0.0.1:PORT --job stats --mode write --db x.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import requests
+
+PAGE = 1000  # Coursera: the contract's largest `limit`; OpenClassrooms: asked for, server caps
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+STATS_COLUMNS = (
+    "course_external_id",
+    "learner_email",
+    "learner_external_id",
+    "learner_name",
+    "progress_percent",
+    "completed",
+    "completed_at",
+    "score_percent",
+    "time_spent_minutes",
+    "last_activity_at",
+    "enrolled_at",
+    "program_id",
+)
+CATALOG_COLUMNS = (
+    "provider",
+    "external_id",
+    "title",
+    "description",
+    "url",
+    "image_url",
+    "language",
+    "duration_minutes",
+    "status",
+    "content_type",
+    "skills",
+    "level",
+    "provider_updated_at",
+)
+
+
+def iso_ms(value: int | float | None) -> str | None:
+    # Epoch milliseconds to the second, as lo-sync stores them.
+    if value is None:
+        return None
+    return time.strftime(ISO, time.gmtime(int(value) // 1000))
+
+
+def iso_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime(ISO)
+
+
+class Floor:
+    def __init__(self, url: str, credentials: dict):
+        self.url = url.rstrip("/")
+        self.credentials = credentials
+        self.session = requests.Session()
+        self.records = 0
+        self.pages = 0
+
+    def token(self, token_url: str, provider: str) -> str:
+        c = self.credentials[provider]
+        response = self.session.post(
+            token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(c["client_id"], c["client_secret"]),
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    # --- Coursera: start/limit paging --------------------------------------------------------
+
+    def coursera_pages(self, resource: str, params: dict) -> Iterator[list[dict]]:
+        org = self.credentials["coursera"]["org_id"]
+        token = self.token(f"{self.url}/coursera/oauth2/client_credentials/token", "coursera")
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"{self.url}/coursera/ent/api/businesses.v1/{org}/{resource}"
+        start = 0
+        while True:
+            response = self.session.get(
+                url, params={**params, "start": start, "limit": PAGE}, headers=headers, timeout=60
+            )
+            response.raise_for_status()
+            body = json.loads(response.content)
+            self.pages += 1
+            self.records += len(body["elements"])
+            yield body["elements"]
+            nxt = (body.get("paging") or {}).get("next")
+            if nxt in (None, ""):
+                return
+            start = int(nxt)
+
+    # --- OpenClassrooms: Range paging, following what the server actually sent ---------------
+
+    def openclassrooms_pages(self, resource: str) -> Iterator[list[dict]]:
+        org = self.credentials["openclassrooms"]["organization_id"]
+        token = self.token(f"{self.url}/openclassrooms/oauth2/token", "openclassrooms")
+        url = f"{self.url}/openclassrooms/organizations/{org}/{resource}"
+        start = 0
+        while True:
+            response = self.session.get(
+                url,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Range": f"items={start}-{start + PAGE - 1}",
+                },
+                timeout=60,
+            )
+            if response.status_code == 416:
+                return
+            response.raise_for_status()
+            body = json.loads(response.content)
+            self.pages += 1
+            self.records += len(body)
+            yield body
+            if response.status_code == 200 or not body:
+                return
+            span, _, total = response.headers["Content-Range"].split()[1].partition("/")
+            start = int(span.split("-")[1]) + 1
+            if total != "*" and start >= int(total):
+                return
+
+    # --- rows --------------------------------------------------------------------------------
+
+    def stats_rows(self) -> Iterator[tuple]:
+        for page in self.coursera_pages("enrollmentReports", {"includeS12n": "true"}):
+            for r in page:
+                grade = r.get("grade")
+                hours = r.get("approxTotalCourseHrs")
+                email = r.get("email") or r.get("externalId") or ""
+                external_id = r.get("externalId")
+                program = r.get("programId")
+                yield (
+                    str(r["contentId"]),
+                    email.strip().lower(),
+                    None if external_id in (None, "") else str(external_id),
+                    r.get("fullName"),
+                    float(r["overallProgress"]),
+                    int(r["isCompleted"]),
+                    iso_ms(r.get("completedAt")),
+                    None if grade is None else round(grade * 100, 2),
+                    None if hours is None else round(hours * 60, 2),
+                    iso_ms(r.get("lastActivityAt")),
+                    iso_ms(r.get("enrolledAt")),
+                    None if program is None else str(program),
+                )
+
+    def catalog_rows(self) -> Iterator[tuple]:
+        for page in self.coursera_pages("contents", {}):
+            for r in page:
+                extra = r.get("extraMetadata") or {}
+                meta = extra.get("definition") if extra.get("typeName") == "courseMetadata" else {}
+                meta = meta or {}
+                seconds = meta.get("estimatedLearningTime")
+                content_type = r.get("contentType") or "Course"
+                url = next(
+                    (p["contentUrl"] for p in r.get("programs") or () if p.get("contentUrl")), None
+                )
+                if url is None and r.get("slug"):
+                    kind = "specializations" if content_type == "Specialization" else "learn"
+                    url = f"https://www.coursera.org/{kind}/{r['slug']}"
+                yield (
+                    "coursera",
+                    str(r["contentId"]),
+                    r["name"],
+                    r.get("description") or None,
+                    url,
+                    meta.get("promoPhoto") or None,
+                    r.get("languageCode") or None,
+                    None if seconds is None else round(seconds / 60),
+                    None,
+                    content_type,
+                    json.dumps(
+                        [s["skillName"] for s in meta.get("skills") or () if s.get("skillName")],
+                        ensure_ascii=False,
+                    ),
+                    r.get("difficultyLevel") or None,
+                    None,
+                )
+        for page in self.openclassrooms_pages("courses"):
+            for r in page:
+                duration = r.get("duration")
+                yield (
+                    "openclassrooms",
+                    str(r["id"]),
+                    r["title"],
+                    r.get("description") or None,
+                    r.get("url") or None,
+                    r.get("image") or None,
+                    r.get("language") or None,
+                    None if duration is None else round(duration),
+                    r["status"],
+                    "Course",
+                    "[]",
+                    r.get("level") or None,
+                    iso_text(r.get("updatedAt")),
+                )
+
+
+def write(rows: Iterator[tuple], columns: tuple[str, ...], db: str) -> int:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")  # lo-sync's durability setting
+    conn.execute(f"CREATE TABLE IF NOT EXISTS floor ({', '.join(columns)})")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        f"INSERT INTO floor VALUES ({', '.join('?' * len(columns))})", rows
+    )  # one statement, fed page by page as the pages arrive
+    conn.execute("COMMIT")
+    count = conn.execute("SELECT count(*) FROM floor").fetchone()[0]
+    conn.close()
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="simulator root URL")
+    parser.add_argument("--job", choices=("stats", "catalog"), required=True)
+    parser.add_argument("--mode", choices=("write", "fetch"), default="write")
+    parser.add_argument("--db", help="SQLite file (write mode)")
+    parser.add_argument("--credentials", help="JSON credentials (default: the simulator's)")
+    args = parser.parse_args(argv)
+    if args.credentials:
+        credentials = json.loads(args.credentials)
+    else:
+        from lo_sync.simulator import CREDENTIALS as credentials
+    floor = Floor(args.url, credentials)
+    rows = floor.stats_rows() if args.job == "stats" else floor.catalog_rows()
+    columns = STATS_COLUMNS if args.job == "stats" else CATALOG_COLUMNS
+    started = time.perf_counter()
+    if args.mode == "write":
+        if not args.db:
+            parser.error("--mode write needs --db")
+        written = write(rows, columns, args.db)
+    else:
+        written = 0
+        for _ in rows:
+            pass
+    print(
+        json.dumps(
+            {
+                "records": floor.records,
+                "pages": floor.pages,
+                "rows_written": written,
+                "seconds": round(time.perf_counter() - started, 4),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
