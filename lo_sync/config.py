@@ -7,9 +7,11 @@ operator fixes the file in one pass instead of one error per run.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,12 @@ class _ConfigLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:  # `? [a, b]`: SafeLoader's own message, not a TypeError
+                raise yaml.constructor.ConstructorError(
+                    None, None, "found unhashable key", key_node.start_mark
+                ) from None
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} appears twice", key_node.start_mark
@@ -101,6 +109,8 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     try:
         document = yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -147,12 +157,24 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
             if parsed:
                 providers[name] = parsed
 
+    db_path = _database_path(database, problems)
     if problems:
         raise ConfigError(problems, source)
-    db_path = Path(database).expanduser()
     if not db_path.is_absolute():
         db_path = base_dir / db_path
     return Config(None, db_path, providers, http)
+
+
+def _database_path(database: str, problems: list[str]) -> Path:
+    # Text the file system cannot take fails later as a bare ValueError; say so here.
+    try:
+        if "\0" in database:
+            raise ValueError
+        database.encode(sys.getfilesystemencoding(), "surrogateescape")
+        return Path(database).expanduser()
+    except (ValueError, UnicodeError, RuntimeError):  # RuntimeError: ~user with no home
+        problems.append(f"database: {database!r} is not a usable file path")
+        return Path("lo-sync.db")
 
 
 def _parse_provider(name: str, settings: Any, problems: list[str]) -> ProviderConfig | None:
@@ -235,9 +257,11 @@ def _as_number(raw: Any, kind: type) -> Any:
     if isinstance(raw, bool) or (kind is int and isinstance(raw, float)):
         return None
     try:
-        return kind(raw) if isinstance(raw, str | int | float) else None
+        number = kind(raw) if isinstance(raw, str | int | float) else None
     except ValueError:
         return None
+    # "nan" and "inf" read as floats; no timeout or wait can be either.
+    return number if number is None or math.isfinite(number) else None
 
 
 def _unknown_keys(mapping: dict, known: set[str], prefix: str, problems: list[str]) -> None:
@@ -259,8 +283,12 @@ def _expand(value: Any, key: str, problems: list[str]) -> Any:
 
 def _check_url(url: str) -> str | None:
     """TLS is not optional: plain http is only for the loopback simulator."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
+        return f"not an http(s) URL: {url!r}"
+    if parts.scheme not in ("https", "http") or not hostname:
         return f"not an http(s) URL: {url!r}"
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         return f"plain http is refused for non-loopback host {parts.hostname!r}; use https"

@@ -216,6 +216,17 @@ class ApiClient:
         self.request_count += 1
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            problem = _certificate_problem(exc)
+            if problem is None:  # a handshake cut short: network trouble like any other
+                raise TransientError(f"{what} {_describe(url, kwargs.get('params'))}: "
+                                     "TLS handshake failed") from None
+            # A certificate that fails verification fails the same way on every attempt.
+            raise ProviderError(
+                f"{self.provider}: {what} {_describe(url, kwargs.get('params'))}: TLS "
+                f"certificate verification failed ({problem}); lo-sync always verifies "
+                "certificates"
+            ) from None
         except (
             requests.ConnectionError,
             requests.Timeout,
@@ -286,6 +297,14 @@ def _network_reason(exc: Exception) -> str:
     return "network error"
 
 
+def _certificate_problem(exc: Exception) -> str | None:
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" not in text and "certificate verify failed" not in text:
+        return None
+    match = re.search(r"certificate verify failed: ([^()'\"]+)", text)
+    return redact(match.group(1).strip().rstrip(".")) if match else "certificate verify failed"
+
+
 def _error_detail(response: requests.Response) -> str:
     try:
         body = response.json()
@@ -293,6 +312,8 @@ def _error_detail(response: requests.Response) -> str:
         return ""
     if isinstance(body, dict):
         code = body.get("errorCode") or body.get("code")
+        if code == response.status_code:
+            code = None  # OpenClassrooms repeats the status as `code`: "HTTP 429 429" reads badly
         message = body.get("message")
         parts = [str(p) for p in (code, message) if p]
         if parts:

@@ -142,6 +142,12 @@ class TokenStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[str, _Token] = {}
+        # Every token ever issued, expired or not: tests check none leaks into output.
+        self._issued: list[str] = []
+
+    def issued(self) -> list[str]:
+        with self._lock:
+            return list(self._issued)
 
     def issue(self, provider: str, client_id: str, lifetime: int) -> str:
         token = secrets.token_urlsafe(32)
@@ -151,6 +157,7 @@ class TokenStore:
             for stale in [t for t, info in self._tokens.items() if info.expires_at <= now]:
                 del self._tokens[stale]
             self._tokens[token] = _Token(provider, client_id, now + lifetime)
+            self._issued.append(token)
         return token
 
     def use(self, provider: str, authorization: str | None, use_limit: int | None) -> str | None:
@@ -787,6 +794,10 @@ class Simulator:
         health calls are not logged. Only the last 10,000 are kept.
         """
         return self._app.request_log
+
+    def issued_tokens(self) -> list[str]:
+        """Every access token the simulator has issued since it started (read-only copy)."""
+        return self._app.tokens.issued()
 
 
 def serve_forever(
