@@ -18,7 +18,9 @@ def read_learners_csv(path: Path) -> list[dict]:
     """Parse and validate the file; every bad line is reported by number and the file is rejected."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            lines = list(csv.reader(handle, strict=True))
+            reader = csv.reader(handle, strict=True)
+            # (line number, fields): a quoted field may span lines, so count as the file does.
+            lines = [(reader.line_num, fields) for fields in reader]
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except UnicodeDecodeError:
@@ -29,20 +31,20 @@ def read_learners_csv(path: Path) -> list[dict]:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     if not lines:
         raise InputError(f"{path}: empty file; expected a header line email,external_id,name")
-    header = [h.strip().lower() for h in lines[0]]
+    header = [h.strip().lower() for h in lines[0][1]]
     missing = [c for c in COLUMNS if c not in header]
     unknown = [h for h in header if h not in COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
         raise InputError(
             f"{path}: line 1: header must name the columns {', '.join(COLUMNS)} "
-            f"(got {', '.join(header) or 'nothing'})"
+            f"(got {', '.join(header)!r})"
         )
     index = {name: header.index(name) for name in COLUMNS}
     problems: list[str] = []
     rows: list[dict] = []
     seen_email: dict[str, int] = {}
     seen_external: dict[str, int] = {}
-    for number, values in enumerate(lines[1:], start=2):
+    for number, values in lines[1:]:
         if not any(v.strip() for v in values):
             continue  # blank lines are harmless
         if len(values) != len(header):
