@@ -16,12 +16,19 @@ import click
 from lo_sync import __version__
 from lo_sync import sync as sync_
 from lo_sync.config import Config, load_config, resolve_config_path
-from lo_sync.errors import EXIT_OK, EXIT_SYNC_FAILED, ConfigError, InputError, LoSyncError
+from lo_sync.errors import (
+    EXIT_OK,
+    EXIT_SYNC_FAILED,
+    EXIT_USAGE,
+    ConfigError,
+    InputError,
+    LoSyncError,
+)
 from lo_sync.lock import exclusive
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import RedactingFilter, redact
-from lo_sync.store import Store
+from lo_sync.store import Store, disk_trouble
 
 EXIT_INTERRUPTED = 130
 
@@ -87,6 +94,12 @@ class LoSyncGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
+            trouble = disk_trouble(exc)
+            if trouble:
+                logging.getLogger("lo_sync").debug("disk trouble", exc_info=True)
+                click.echo(f"lo-sync: {trouble}. Nothing from the failing step was committed",
+                           err=True)
+                ctx.exit(EXIT_USAGE)
             # A bug, not a situation we planned for: still one line, still no secret.
             logging.getLogger("lo_sync").debug("internal error", exc_info=True)
             click.echo(

@@ -676,7 +676,9 @@ class Store:
             f"{', '.join(f's.{c} AS new_{c}' for c in columns)} "
             "FROM stage_progress s JOIN progress p ON p.provider = ? "
             "AND p.course_external_id = s.course_external_id AND p.learner_email = s.learner_email "
-            f"WHERE {differs}",
+            # A row kept through a regression must also come back when the provider
+            # reports again exactly what it keeps: its flag then goes back to 0.
+            f"WHERE {differs} OR p.regression <> 0",
             (provider,),
         )
 

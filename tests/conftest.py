@@ -115,12 +115,6 @@ def content_difference(actual: dict, expected: dict, limit: int = 3) -> str:
 
 
 @pytest.fixture
-def db_content():
-    """`content_of(path)`: a database's content, normalized so equivalent runs compare equal."""
-    return content_of
-
-
-@pytest.fixture
 def make_read_only():
     """`make_read_only(path)` makes a file or folder unwritable even for root; undone afterwards.
 
