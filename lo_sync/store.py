@@ -367,6 +367,10 @@ class Store:
             "CREATE TEMP TABLE stage_courses (external_id TEXT PRIMARY KEY, "
             + _typed(COURSE_FIELDS) + ")"
         )
+        # Every id the provider listed, including records set aside as bad: a course
+        # whose record broke the contract tonight is still offered, not missing.
+        self.conn.execute("DROP TABLE IF EXISTS temp.stage_listed")
+        self.conn.execute("CREATE TEMP TABLE stage_listed (external_id TEXT PRIMARY KEY)")
 
     def stage_courses(self, rows: list[dict]) -> list[str]:
         """Stage one page; returns the ids already staged (the same course on two pages)."""
@@ -385,7 +389,14 @@ class Store:
                 f"INSERT INTO stage_courses VALUES ({placeholders})",
                 [(ext, *(row[f] for f in COURSE_FIELDS)) for ext, row in unique.items()],
             )
+        self.mark_listed(unique)
         return duplicates
+
+    def mark_listed(self, external_ids) -> None:
+        with self._staging():
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO stage_listed VALUES (?)", ((e,) for e in external_ids)
+            )
 
     @contextmanager
     def _staging(self) -> Iterator[None]:
@@ -409,8 +420,7 @@ class Store:
             f"""
             SELECT count(*),
                    count(*) FILTER (WHERE c.external_id IS NULL),
-                   count(*) FILTER (WHERE c.external_id IS NOT NULL AND ({differs})),
-                   count(*) FILTER (WHERE c.missing_since IS NOT NULL)
+                   count(*) FILTER (WHERE c.external_id IS NOT NULL AND ({differs}))
             FROM stage_courses s
             LEFT JOIN courses c ON c.provider = ? AND c.external_id = s.external_id
             """,
@@ -418,10 +428,15 @@ class Store:
         ).fetchone()
         missing = self.conn.execute(
             "SELECT count(*) FROM courses WHERE provider = ? AND missing_since IS NULL "
-            "AND external_id NOT IN (SELECT external_id FROM stage_courses)",
+            "AND external_id NOT IN (SELECT external_id FROM stage_listed)",
             (provider,),
         ).fetchone()[0]
-        fetched, created, updated, returned = row
+        returned = self.conn.execute(
+            "SELECT count(*) FROM courses WHERE provider = ? AND missing_since IS NOT NULL "
+            "AND external_id IN (SELECT external_id FROM stage_listed)",
+            (provider,),
+        ).fetchone()[0]
+        fetched, created, updated = row
         return {
             "fetched": fetched,
             "created": created,
@@ -461,7 +476,7 @@ class Store:
         """Stored, present courses that the complete fetch no longer returned."""
         cursor = self.conn.execute(
             "SELECT external_id, title FROM courses WHERE provider = ? AND missing_since IS NULL "
-            "AND external_id NOT IN (SELECT external_id FROM stage_courses) ORDER BY external_id",
+            "AND external_id NOT IN (SELECT external_id FROM stage_listed) ORDER BY external_id",
             (provider,),
         )
         yield from _dicts(cursor)
@@ -469,7 +484,7 @@ class Store:
     def returned_courses(self, provider: str) -> Iterator[dict]:
         cursor = self.conn.execute(
             "SELECT c.external_id, c.title, c.missing_since FROM courses c "
-            "JOIN stage_courses s ON s.external_id = c.external_id "
+            "JOIN stage_listed s ON s.external_id = c.external_id "
             "WHERE c.provider = ? AND c.missing_since IS NOT NULL ORDER BY c.external_id",
             (provider,),
         )
@@ -529,13 +544,13 @@ class Store:
         # when a row changes, so a night with nothing new writes nothing here.
         self.conn.execute(
             "UPDATE courses SET missing_since = ?, updated_at = ? WHERE provider = ? "
-            "AND missing_since IS NULL AND external_id NOT IN (SELECT external_id FROM stage_courses)",
+            "AND missing_since IS NULL AND external_id NOT IN (SELECT external_id FROM stage_listed)",
             (now, now, provider),
         )
         self.conn.execute(
             "UPDATE courses SET missing_since = NULL, last_seen_at = ?, updated_at = ? "
             "WHERE provider = ? AND missing_since IS NOT NULL "
-            "AND external_id IN (SELECT external_id FROM stage_courses)",
+            "AND external_id IN (SELECT external_id FROM stage_listed)",
             (now, now, provider),
         )
 
@@ -888,6 +903,10 @@ def _text(value: Any) -> str | None:
 def _raw_text(raw: Any) -> str:
     try:
         text = json.dumps(raw, ensure_ascii=False, default=str)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: keep the record, escaped, rather than lose the evidence.
+        text = json.dumps(raw, default=str)
     except (TypeError, ValueError):
         text = repr(raw)
     # A 100 KB title should not make the audit table the largest thing in the file.

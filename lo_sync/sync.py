@@ -109,6 +109,11 @@ def plan_catalog(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]]
                 "shifted while paging, so others may have been skipped. Nothing applied"
             )
     _check_rejected(pcfg.name, "course", len(rejected), seen)
+    store.mark_listed(
+        str(raw[module.COURSE_ID_FIELD]) for _, raw in rejected
+        if isinstance(raw, dict) and isinstance(raw.get(module.COURSE_ID_FIELD), str | int)
+        and not isinstance(raw.get(module.COURSE_ID_FIELD), bool)
+    )
     counts = store.catalog_plan_counts(pcfg.name)
     counts["rejected"] = len(rejected)
     plan = Plan("sync-catalog", pcfg.name, counts, rejected=rejected)

@@ -144,3 +144,25 @@ def test_a_failure_while_applying_leaves_the_database_as_it_was(store, monkeypat
     assert rows(store, "SELECT * FROM courses ORDER BY external_id") == before
     assert rows(store, "SELECT * FROM sync_runs") == runs_before
     assert rows(store, "SELECT count(*) FROM group_courses") == [(2,)]
+
+
+def test_a_course_whose_record_was_set_aside_is_still_listed_not_missing(store):
+    courses = [oc_course(i) for i in range(1, 40)]
+    run_catalog(store, OC, [courses])
+
+    broken = {**oc_course(7), "title": None}
+    plan, _ = run_catalog(store, OC, [courses[:6] + [broken] + courses[7:]])
+
+    assert plan.counts["rejected"] == 1 and plan.counts["missing"] == 0
+    assert rows(store, "SELECT title, missing_since FROM courses WHERE external_id = '7'") == [
+        ("Cours 7 — Python", None)]
+
+
+def test_a_title_with_a_lone_surrogate_is_set_aside_not_a_crash(store):
+    courses = [oc_course(i) for i in range(1, 40)] + [oc_course(99, title="bad \ud800 title")]
+
+    plan, run_id = run_catalog(store, OC, [courses])
+
+    assert plan.counts["rejected"] == 1 and plan.counts["created"] == 39
+    assert rows(store, "SELECT reason FROM rejected_records") == [
+        ("title holds text that is not valid Unicode",)]

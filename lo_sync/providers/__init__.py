@@ -71,7 +71,7 @@ def required_text(record: dict, key: str, max_length: int | None = None) -> str:
         raise RecordError(f"{key} is empty")
     if max_length and len(value) > max_length:
         raise RecordError(f"{key} is {len(value)} characters long (limit {max_length})")
-    return value
+    return _storable(value, key)
 
 
 def optional_text(record: dict, key: str) -> str | None:
@@ -80,6 +80,16 @@ def optional_text(record: dict, key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise RecordError(f"{key} is {type(value).__name__}, not text")
+    return _storable(value, key)
+
+
+def _storable(value: str, key: str) -> str:
+    """JSON allows a lone surrogate (\\ud800) that no UTF-8 database can store."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RecordError(f"{key} holds text that is not valid Unicode") from None
     return value
 
 

@@ -23,6 +23,7 @@ ORG_KEY = "org_id"
 DEFAULT_BASE_URL = "https://api.coursera.com/ent/api"
 DEFAULT_TOKEN_URL = "https://api.coursera.com/oauth2/client_credentials/token"
 MAX_PAGE_SIZE = 1000  # the simulator answers 400 above it; real clients use 1000
+COURSE_ID_FIELD = "contentId"  # read from a rejected record, so it still counts as listed
 ACTIVE_STATUSES = None  # Coursera has no course status: only disappearance archives
 
 

@@ -26,6 +26,7 @@ DEFAULT_TOKEN_URL = "https://api.openclassrooms.com/oauth2/token"
 # We ask for this many; the server may cap each slice lower and we follow what it sent.
 MAX_PAGE_SIZE = 1000
 # From the connector guide: any other status means the course is no longer offered.
+COURSE_ID_FIELD = "id"  # read from a rejected record, so it still counts as listed
 ACTIVE_STATUSES = frozenset({"active", "coming-soon", "pre-registration"})
 
 
