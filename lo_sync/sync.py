@@ -75,8 +75,15 @@ def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None
         )
 
 
-def _map_pages(pages: Iterable[list[dict]], mapper, rejected: list, on_page: PageCallback | None):
-    """Map each page's records to rows, setting contract-breaking records aside."""
+def _stage_fetch(provider: str, kind: str, pages: Iterable[list[dict]], mapper,
+                 stage: Callable[[list[dict]], None],
+                 on_page: PageCallback | None) -> list[tuple[str, Any]]:
+    """Map every page's records to rows and stage them, page by page.
+
+    Records that break the contract are set aside and returned with their reason;
+    more than REJECT_THRESHOLD of them fails the whole fetch.
+    """
+    rejected: list[tuple[str, Any]] = []
     seen = 0
     for page in pages:
         rows = []
@@ -85,10 +92,12 @@ def _map_pages(pages: Iterable[list[dict]], mapper, rejected: list, on_page: Pag
                 rows.append(mapper(record))
             except RecordError as exc:
                 rejected.append((str(exc), record))
+        stage(rows)
         seen += len(page)
         if on_page:
             on_page(seen)
-        yield rows, seen
+    _check_rejected(provider, kind, len(rejected), seen)
+    return rejected
 
 
 # --- sync-catalog ------------------------------------------------------------------------------
@@ -99,16 +108,16 @@ def plan_catalog(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]]
     """Stage a whole catalog fetch and diff it against the stored courses."""
     module = PROVIDERS[pcfg.name]
     store.start_course_stage()
-    rejected: list[tuple[str, Any]] = []
-    seen = 0
-    for rows, seen in _map_pages(pages, module.course_row, rejected, on_page):
+
+    def stage(rows: list[dict]) -> None:
         duplicates = store.stage_courses(rows)
         if duplicates:
             raise DataError(
                 f"{pcfg.name}: course {duplicates[0]} came back on two pages; the listing "
                 "shifted while paging, so others may have been skipped. Nothing applied"
             )
-    _check_rejected(pcfg.name, "course", len(rejected), seen)
+
+    rejected = _stage_fetch(pcfg.name, "course", pages, module.course_row, stage, on_page)
     store.mark_listed(
         str(raw[module.COURSE_ID_FIELD]) for _, raw in rejected
         if isinstance(raw, dict) and isinstance(raw.get(module.COURSE_ID_FIELD), str | int)
@@ -248,11 +257,8 @@ def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], 
     """Stage a whole statistics fetch and diff it against the stored progress rows."""
     module = PROVIDERS[pcfg.name]
     store.start_progress_stage()
-    rejected: list[tuple[str, Any]] = []
-    seen = 0
-    for rows, seen in _map_pages(pages, module.stat_row, rejected, on_page):
-        store.stage_progress(rows)
-    _check_rejected(pcfg.name, "statistics", len(rejected), seen)
+    rejected = _stage_fetch(pcfg.name, "statistics", pages, module.stat_row,
+                            store.stage_progress, on_page)
     store.finish_progress_stage()
     store.fill_theoretical_time(pcfg.name)
     store.snapshot_progress_diff(pcfg.name)

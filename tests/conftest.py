@@ -145,3 +145,13 @@ def make_read_only():
     yield make
     for step in reversed(undo):
         step()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh lo-sync database, for tests of the sync layer."""
+    from tests.factories import open_store
+
+    opened = open_store(tmp_path / "lo-sync.db")
+    yield opened
+    opened.close()

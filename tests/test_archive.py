@@ -6,17 +6,10 @@ import pytest
 
 from lo_sync import sync
 from lo_sync.errors import InputError, SafetyAbort
-from tests.factories import coursera_content, oc_course, open_store, provider_config, rows
+from tests.factories import coursera_content, oc_course, provider_config, rows
 
 OC = provider_config("openclassrooms")
 COURSERA = provider_config("coursera")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "lo-sync.db")
-    yield s
-    s.close()
 
 
 def catalog(store, pcfg, records):

@@ -10,20 +10,12 @@ from tests.factories import (
     coursera_enrollment,
     oc_course,
     oc_progress,
-    open_store,
     provider_config,
     rows,
 )
 
 OC = provider_config("openclassrooms")
 COURSERA = provider_config("coursera")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "lo-sync.db")
-    yield s
-    s.close()
 
 
 def stats(store, pcfg, records, **options):
