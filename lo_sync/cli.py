@@ -97,8 +97,9 @@ class LoSyncGroup(click.Group):
             trouble = disk_trouble(exc)
             if trouble:
                 logging.getLogger("lo_sync").debug("disk trouble", exc_info=True)
-                click.echo(f"lo-sync: {trouble}. Nothing from the failing step was committed",
-                           err=True)
+                click.echo(
+                    f"lo-sync: {trouble}. Nothing from the failing step was committed", err=True
+                )
                 ctx.exit(EXIT_USAGE)
             # A bug, not a situation we planned for: still one line, still no secret.
             logging.getLogger("lo_sync").debug("internal error", exc_info=True)
@@ -113,10 +114,18 @@ class LoSyncGroup(click.Group):
 def provider_options(func: Callable) -> Callable:
     """--provider and --dry-run, shared by every command that talks to providers."""
 
-    @click.option("--provider", "providers", multiple=True, type=click.Choice(sorted(PROVIDERS)),
-                  help="Only this provider (repeatable). Default: every configured provider.")
-    @click.option("--dry-run", is_flag=True,
-                  help="Print what would change and write nothing (a missing database is not created).")
+    @click.option(
+        "--provider",
+        "providers",
+        multiple=True,
+        type=click.Choice(sorted(PROVIDERS)),
+        help="Only this provider (repeatable). Default: every configured provider.",
+    )
+    @click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Print what would change and write nothing (a missing database is not created).",
+    )
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)
@@ -131,11 +140,19 @@ def _on_sigterm(signum, frame):
 
 @click.group(cls=LoSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lo-sync")
-@click.option("--config", "config_option", metavar="FILE",
-              help="Configuration YAML. Default: $LO_SYNC_CONFIG, else ./config.yaml.")
+@click.option(
+    "--config",
+    "config_option",
+    metavar="FILE",
+    help="Configuration YAML. Default: $LO_SYNC_CONFIG, else ./config.yaml.",
+)
 @click.option("--db", "db_option", metavar="FILE", help="SQLite database; overrides the config's.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (errors still go to stderr).")
-@click.option("-v", "--verbose", count=True, help="Log HTTP and retry details to stderr (-vv: debug).")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing on success (errors still go to stderr)."
+)
+@click.option(
+    "-v", "--verbose", count=True, help="Log HTTP and retry details to stderr (-vv: debug)."
+)
 @click.pass_context
 def cli(ctx: click.Context, config_option, db_option, quiet, verbose):
     """Sync course catalogs and learner statistics from Coursera and OpenClassrooms into SQLite."""
@@ -159,15 +176,24 @@ def _configure_logging(verbose: int) -> None:
             logging.getLogger(name).setLevel(logging.DEBUG)
 
 
-def _run(app: App, command: str, providers: tuple[str, ...], dry_run: bool,
-         make_plan: Callable, apply: Callable) -> None:
+def _run(
+    app: App,
+    command: str,
+    providers: tuple[str, ...],
+    dry_run: bool,
+    make_plan: Callable,
+    apply: Callable,
+) -> None:
     """Run one command for each selected provider; exit with the worst provider's code."""
     selected = app.providers(providers)
     exit_code = EXIT_OK
     with app.store(write=not dry_run) as store:
         for pcfg in selected:
             outcome = sync_.run_provider(
-                command, store, pcfg, dry_run=dry_run,
+                command,
+                store,
+                pcfg,
+                dry_run=dry_run,
                 make_plan=functools.partial(make_plan, store, pcfg),
                 apply=functools.partial(apply, store, pcfg),
             )
@@ -198,14 +224,25 @@ def _fetching_plan(app: App, kind: str, plan_function: Callable, **kwargs) -> Ca
 @click.pass_obj
 def sync_catalog(app: App, providers, dry_run):
     """Fetch every course available to the organization and record created / updated / unchanged."""
-    _run(app, "sync-catalog", providers, dry_run,
-         _fetching_plan(app, "courses", sync_.plan_catalog), sync_.apply_catalog)
+    _run(
+        app,
+        "sync-catalog",
+        providers,
+        dry_run,
+        _fetching_plan(app, "courses", sync_.plan_catalog),
+        sync_.apply_catalog,
+    )
 
 
 @cli.command("archive")
 @provider_options
-@click.option("--max-archive", default=sync_.DEFAULT_MAX_ARCHIVE, show_default=True, metavar="N|N%",
-              help="Refuse to archive more than this many courses (or share of active ones) per provider.")
+@click.option(
+    "--max-archive",
+    default=sync_.DEFAULT_MAX_ARCHIVE,
+    show_default=True,
+    metavar="N|N%",
+    help="Refuse to archive more than this many courses (or share of active ones) per provider.",
+)
 @click.option("--force", is_flag=True, help="Archive however many courses the rules select.")
 @click.pass_obj
 def archive(app: App, providers, dry_run, max_archive, force):
@@ -220,15 +257,22 @@ def archive(app: App, providers, dry_run, max_archive, force):
 
 @cli.command("sync-stats")
 @provider_options
-@click.option("--accept-regressions", is_flag=True,
-              help="Take the provider's values even when they undo a completion or lower progress.")
-@click.option("--force", is_flag=True,
-              help="Apply even when the provider returns less than half of last run's rows.")
+@click.option(
+    "--accept-regressions",
+    is_flag=True,
+    help="Take the provider's values even when they undo a completion or lower progress.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Apply even when the provider returns less than half of last run's rows.",
+)
 @click.pass_obj
 def sync_stats(app: App, providers, dry_run, accept_regressions, force):
     """Fetch per-learner progress, completion, score and time spent for every provider course."""
-    make_plan = _fetching_plan(app, "stats", sync_.plan_stats,
-                               accept_regressions=accept_regressions, force=force)
+    make_plan = _fetching_plan(
+        app, "stats", sync_.plan_stats, accept_regressions=accept_regressions, force=force
+    )
 
     def apply(store, pcfg, plan, started_at):
         return sync_.apply_stats(store, pcfg, plan, started_at, accept_regressions)
@@ -243,7 +287,9 @@ def learners():
 
 @learners.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and show what would change; write nothing."
+)
 @click.pass_obj
 def learners_import(app: App, csv_file: Path, dry_run: bool):
     """Import learners from a CSV with the header email,external_id,name (re-importing updates)."""
@@ -254,16 +300,28 @@ def learners_import(app: App, csv_file: Path, dry_run: bool):
         created, updated = import_learners(store, rows, dry_run=dry_run)
     prefix = "dry run: " if dry_run else ""
     if not app.reporter.quiet or dry_run:
-        app.reporter.line(f"{prefix}learners: {len(rows):,} in file, {created:,} created, "
-                          f"{updated:,} updated, {len(rows) - created - updated:,} unchanged")
+        app.reporter.line(
+            f"{prefix}learners: {len(rows):,} in file, {created:,} created, "
+            f"{updated:,} updated, {len(rows) - created - updated:,} unchanged"
+        )
 
 
 @cli.command("stats")
-@click.option("--provider", "providers", multiple=True, type=click.Choice(sorted(PROVIDERS)),
-              help="Only this provider.")
+@click.option(
+    "--provider",
+    "providers",
+    multiple=True,
+    type=click.Choice(sorted(PROVIDERS)),
+    help="Only this provider.",
+)
 @click.option("--course", metavar="ID", help="One line per learner for this course's external id.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @click.pass_obj
 def stats(app: App, providers, course, fmt):
     """Show learning statistics per course (started, completed, average progress, time spent)."""
@@ -278,15 +336,32 @@ def stats(app: App, providers, course, fmt):
 
 
 @cli.command("simulate")
-@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--size", default=1000, show_default=True,
-              help="Catalog size (Coursera contents; OpenClassrooms gets 40%).")
-@click.option("--enrollments", default=None, type=int,
-              help="Coursera enrollment rows (default: 10 x size).")
-@click.option("--day", default=1, show_default=True, type=click.IntRange(1, 2),
-              help="1: first night; 2: the next day (titles, statuses, removals, progress change).")
-@click.option("--fault", "faults", multiple=True, metavar="KIND[:k=v,...]",
-              help="Inject a fault, e.g. rate_limit:every=3 (repeatable; see README).")
+@click.option(
+    "--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free port)."
+)
+@click.option(
+    "--size",
+    default=1000,
+    show_default=True,
+    help="Catalog size (Coursera contents; OpenClassrooms gets 40%).",
+)
+@click.option(
+    "--enrollments", default=None, type=int, help="Coursera enrollment rows (default: 10 x size)."
+)
+@click.option(
+    "--day",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 2),
+    help="1: first night; 2: the next day (titles, statuses, removals, progress change).",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="KIND[:k=v,...]",
+    help="Inject a fault, e.g. rate_limit:every=3 (repeatable; see README).",
+)
 def simulate(port, size, enrollments, day, faults):
     """Serve both providers' APIs on 127.0.0.1 from generated data, as the contract describes."""
     from lo_sync.simulator import CREDENTIALS, Fault, serve_forever
@@ -325,9 +400,14 @@ def _config_text(url: str, credentials: dict, *, literal_secrets: bool, database
 
 
 @cli.command("demo")
-@click.option("--dir", "folder", default="lo-sync-demo", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Where the demo writes its config, learners CSV and database.")
+@click.option(
+    "--dir",
+    "folder",
+    default="lo-sync-demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the demo writes its config, learners CSV and database.",
+)
 @click.option("--size", default=300, show_default=True, help="Simulated catalog size.")
 def demo(folder: Path, size: int):
     """Run the whole nightly job against the built-in simulator: no credentials needed."""

@@ -267,7 +267,9 @@ def _as_number(raw: Any, kind: type) -> Any:
 def _unknown_keys(mapping: dict, known: set[str], prefix: str, problems: list[str]) -> None:
     for key in mapping:
         if key not in known:
-            problems.append(f"{prefix}{key}: unknown key (expected one of: {', '.join(sorted(known))})")
+            problems.append(
+                f"{prefix}{key}: unknown key (expected one of: {', '.join(sorted(known))})"
+            )
 
 
 def _expand(value: Any, key: str, problems: list[str]) -> Any:

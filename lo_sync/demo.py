@@ -96,26 +96,39 @@ def run_demo(folder: Path, size: int, sim_config) -> int:
             return True
 
         click.secho(f"lo-sync demo: simulator on {sim.url}, files in {folder}/", bold=True)
-        ok = all([
-            step("Night 1: what would the catalog sync change?", "sync-catalog", "--dry-run"),
-            step("Night 1: sync the catalogs", "sync-catalog"),
-            step("Night 1: archive what is no longer offered", "archive"),
-            step(f"Import the company's people ({learners} learners)", "learners", "import",
-                 str(learners_csv)),
-            step("Night 1: learner statistics", "sync-stats"),
-            step("What the L&D admin sees", "stats"),
-        ])
+        ok = all(
+            [
+                step("Night 1: what would the catalog sync change?", "sync-catalog", "--dry-run"),
+                step("Night 1: sync the catalogs", "sync-catalog"),
+                step("Night 1: archive what is no longer offered", "archive"),
+                step(
+                    f"Import the company's people ({learners} learners)",
+                    "learners",
+                    "import",
+                    str(learners_csv),
+                ),
+                step("Night 1: learner statistics", "sync-stats"),
+                step("What the L&D admin sees", "stats"),
+            ]
+        )
         if ok:
             sim.set_day(2)
-            click.secho("\n=== the next day: the providers changed titles, statuses, courses and "
-                        "progress ===", bold=True)
-            ok = all([
-                step("Night 2: catalog", "sync-catalog"),
-                step("Night 2: archive", "archive"),
-                step("Night 2: statistics", "sync-stats"),
-                step("Night 2: nothing changed since, so a second run writes nothing",
-                     "sync-catalog"),
-            ])
+            click.secho(
+                "\n=== the next day: the providers changed titles, statuses, courses and "
+                "progress ===",
+                bold=True,
+            )
+            ok = all(
+                [
+                    step("Night 2: catalog", "sync-catalog"),
+                    step("Night 2: archive", "archive"),
+                    step("Night 2: statistics", "sync-stats"),
+                    step(
+                        "Night 2: nothing changed since, so a second run writes nothing",
+                        "sync-catalog",
+                    ),
+                ]
+            )
     click.secho(
         f"\nDone. The database is {database}; open it with any SQLite client, e.g.\n"
         f"  sqlite3 {database} 'SELECT provider, count(*) FROM courses GROUP BY 1'",

@@ -219,8 +219,9 @@ class ApiClient:
         except requests.exceptions.SSLError as exc:
             problem = _certificate_problem(exc)
             if problem is None:  # a handshake cut short: network trouble like any other
-                raise TransientError(f"{what} {_describe(url, kwargs.get('params'))}: "
-                                     "TLS handshake failed") from None
+                raise TransientError(
+                    f"{what} {_describe(url, kwargs.get('params'))}: TLS handshake failed"
+                ) from None
             # A certificate that fails verification fails the same way on every attempt.
             raise ProviderError(
                 f"{self.provider}: {what} {_describe(url, kwargs.get('params'))}: TLS "
@@ -233,8 +234,9 @@ class ApiClient:
             # The connection broke while the body was being read: a network error too.
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
-            raise TransientError(f"{what} {_describe(url, kwargs.get('params'))}: "
-                                 f"{_network_reason(exc)}") from None
+            raise TransientError(
+                f"{what} {_describe(url, kwargs.get('params'))}: {_network_reason(exc)}"
+            ) from None
         except requests.RequestException as exc:
             raise ProviderError(f"{self.provider}: {what} failed: {redact(exc)}") from None
         if response.status_code in RETRY_STATUSES:
@@ -290,8 +292,13 @@ def _network_reason(exc: Exception) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out"
     text = str(exc)
-    for marker in ("Connection refused", "Connection reset", "Name or service not known",
-                   "Remote end closed connection", "IncompleteRead"):
+    for marker in (
+        "Connection refused",
+        "Connection reset",
+        "Name or service not known",
+        "Remote end closed connection",
+        "IncompleteRead",
+    ):
         if marker in text:
             return marker.lower()
     return "network error"
@@ -348,7 +355,9 @@ class OffsetPaging:
             yield elements
             paging = body.get("paging") or {}
             if not isinstance(paging, dict):
-                raise DataError(f"{client.provider}: page at start={start} has a malformed 'paging'")
+                raise DataError(
+                    f"{client.provider}: page at start={start} has a malformed 'paging'"
+                )
             nxt = paging.get("next")
             if nxt is None or nxt == "":
                 total = paging.get("total")

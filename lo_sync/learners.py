@@ -15,7 +15,8 @@ MAX_PROBLEMS_SHOWN = 10
 
 
 def read_learners_csv(path: Path) -> list[dict]:
-    """Parse and validate the file; every bad line is reported by number and the file is rejected."""
+    """Parse and validate the whole file; every bad line is reported by number, and
+    one bad line rejects the file."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle, strict=True)
@@ -73,7 +74,8 @@ def read_learners_csv(path: Path) -> list[dict]:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         more = len(problems) - len(shown)
         raise InputError(
-            f"{path}: rejected, nothing imported: " + "; ".join(shown)
+            f"{path}: rejected, nothing imported: "
+            + "; ".join(shown)
             + (f"; and {more} more" if more else "")
         )
     return rows
@@ -85,7 +87,9 @@ def import_learners(store: Store, rows: list[dict], dry_run: bool) -> tuple[int,
         existing = store.learners_by_email()
         created = sum(1 for r in rows if r["email"] not in existing)
         updated = sum(
-            1 for r in rows if r["email"] in existing
+            1
+            for r in rows
+            if r["email"] in existing
             and (existing[r["email"]]["external_id"], existing[r["email"]]["name"])
             != (r["external_id"], r["name"])
         )

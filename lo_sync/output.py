@@ -18,8 +18,21 @@ from lo_sync.sync import Outcome, Plan
 
 # A terminal shows the first rows of a plan; piped output (e.g. to a file) gets every row.
 TERMINAL_ROWS = 40
-COUNT_ORDER = ("fetched", "created", "updated", "unchanged", "missing", "returned", "archived",
-               "restored", "regressions", "unmatched", "ambiguous", "not_in_catalog", "rejected")
+COUNT_ORDER = (
+    "fetched",
+    "created",
+    "updated",
+    "unchanged",
+    "missing",
+    "returned",
+    "archived",
+    "restored",
+    "regressions",
+    "unmatched",
+    "ambiguous",
+    "not_in_catalog",
+    "rejected",
+)
 
 
 class Reporter:
@@ -49,9 +62,15 @@ class Reporter:
             return
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                      TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
-                      console=self.console, transient=True) as progress:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} records"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        ) as progress:
             task = progress.add_task(f"{provider}: fetching {what}", total=None)
             yield lambda seen: progress.update(task, completed=seen)
 
@@ -66,10 +85,14 @@ class Reporter:
             # Under cron the line lands in a log file: stamp it so the log reads as a history.
             stamp = "" if self.interactive else utc_now() + " "
             prefix = "dry run: " if dry_run else ""
-            self.line(f"{stamp}{prefix}{outcome.provider} {command}: {summary(outcome.plan.counts)}")
+            self.line(
+                f"{stamp}{prefix}{outcome.provider} {command}: {summary(outcome.plan.counts)}"
+            )
 
     def plan(self, plan: Plan, dry_run: bool) -> None:
-        heading = f"{plan.provider} {plan.command}" + (" (dry run: nothing written)" if dry_run else "")
+        heading = f"{plan.provider} {plan.command}" + (
+            " (dry run: nothing written)" if dry_run else ""
+        )
         if not plan.changes and not plan.notes:
             if self.interactive:
                 self.console.print(f"[bold]{redact(heading)}[/bold]: no changes")

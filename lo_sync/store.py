@@ -318,10 +318,16 @@ class Store:
 
     # --- runs ----------------------------------------------------------------------------------
 
-    def insert_run(self, command: str, provider: str, started_at: str, status: str,
-                   counts: dict[str, int], message: str | None = None) -> int:
-        columns = ["command", "provider", "started_at", "finished_at", "status", "message",
-                   *counts]
+    def insert_run(
+        self,
+        command: str,
+        provider: str,
+        started_at: str,
+        status: str,
+        counts: dict[str, int],
+        message: str | None = None,
+    ) -> int:
+        columns = ["command", "provider", "started_at", "finished_at", "status", "message", *counts]
         values = [command, provider, started_at, utc_now(), status, message, *counts.values()]
         cursor = self.conn.execute(
             f"INSERT INTO sync_runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(values))})",
@@ -329,8 +335,9 @@ class Store:
         )
         return cursor.lastrowid
 
-    def record_failed_run(self, command: str, provider: str, started_at: str, status: str,
-                          message: str) -> None:
+    def record_failed_run(
+        self, command: str, provider: str, started_at: str, status: str, message: str
+    ) -> None:
         if self.readonly:
             return
         with self.transaction():
@@ -351,8 +358,9 @@ class Store:
         ).fetchone()
         return _as_dict(self.conn, row)
 
-    def insert_rejected(self, run_id: int, provider: str, kind: str,
-                        rejected: Iterable[tuple[str, Any]]) -> None:
+    def insert_rejected(
+        self, run_id: int, provider: str, kind: str, rejected: Iterable[tuple[str, Any]]
+    ) -> None:
         self.conn.executemany(
             "INSERT INTO rejected_records (run_id, provider, kind, reason, raw) VALUES (?,?,?,?,?)",
             ((run_id, provider, kind, reason, _raw_text(raw)) for reason, raw in rejected),
@@ -365,7 +373,8 @@ class Store:
         self.conn.execute("DROP TABLE IF EXISTS temp.stage_courses")
         self.conn.execute(
             "CREATE TEMP TABLE stage_courses (external_id TEXT PRIMARY KEY, "
-            + _typed(COURSE_FIELDS) + ")"
+            + _typed(COURSE_FIELDS)
+            + ")"
         )
         # Every id the provider listed, including records set aside as bad: a course
         # whose record broke the contract tonight is still offered, not missing.
@@ -456,21 +465,24 @@ class Store:
         yield from _dicts(cursor)
 
     def updated_courses(self, provider: str) -> Iterator[tuple[str, dict[str, tuple[Any, Any]]]]:
-        """(external_id, {field: (old, new)}) for each staged course that differs from the stored one."""
+        """(external_id, {field: (old, new)}) for each staged course that differs from
+        the stored one."""
         differs = " OR ".join(f"s.{f} IS NOT c.{f}" for f in COURSE_FIELDS)
         cursor = self.conn.execute(
             f"SELECT s.external_id, {', '.join('c.' + f for f in COURSE_FIELDS)}, "
             f"{', '.join('s.' + f for f in COURSE_FIELDS)} "
-            f"FROM stage_courses s JOIN courses c ON c.provider = ? AND c.external_id = s.external_id "
+            "FROM stage_courses s JOIN courses c "
+            "ON c.provider = ? AND c.external_id = s.external_id "
             f"WHERE {differs} ORDER BY s.external_id",
             (provider,),
         )
         n = len(COURSE_FIELDS)
         for row in cursor:
             old, new = row[1 : n + 1], row[n + 1 :]
-            yield row[0], {
-                f: (o, v) for f, o, v in zip(COURSE_FIELDS, old, new, strict=True) if o != v
-            }
+            yield (
+                row[0],
+                {f: (o, v) for f, o, v in zip(COURSE_FIELDS, old, new, strict=True) if o != v},
+            )
 
     def missing_courses(self, provider: str) -> Iterator[dict]:
         """Stored, present courses that the complete fetch no longer returned."""
@@ -491,7 +503,8 @@ class Store:
         yield from _dicts(cursor)
 
     def apply_catalog(self, provider: str, group: str, run_id: int, now: str) -> None:
-        """Write the staged catalog: create, update, and mark presence. Runs inside a transaction."""
+        """Write the staged catalog: create, update, mark presence. Runs inside a
+        transaction."""
         log = self.conn.executemany
         log(
             "INSERT INTO course_changes (run_id, provider, external_id, action, field, old_value,"
@@ -502,7 +515,10 @@ class Store:
                 for field, (old, new) in changes.items()
             ),
         )
-        for action, rows in (("missing", self.missing_courses), ("returned", self.returned_courses)):
+        for action, rows in (
+            ("missing", self.missing_courses),
+            ("returned", self.returned_courses),
+        ):
             self.conn.executemany(
                 "INSERT INTO course_changes (run_id, provider, external_id, action, changed_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -544,7 +560,8 @@ class Store:
         # when a row changes, so a night with nothing new writes nothing here.
         self.conn.execute(
             "UPDATE courses SET missing_since = ?, updated_at = ? WHERE provider = ? "
-            "AND missing_since IS NULL AND external_id NOT IN (SELECT external_id FROM stage_listed)",
+            "AND missing_since IS NULL "
+            "AND external_id NOT IN (SELECT external_id FROM stage_listed)",
             (now, now, provider),
         )
         self.conn.execute(
@@ -577,8 +594,12 @@ class Store:
         else:
             bad_status, ever_offered = "0", "1"
         to_archive = [
-            (r[0], r[1], "missing from provider" if r[2] is not None else f"status {r[3]}",
-             bool(r[4]))
+            (
+                r[0],
+                r[1],
+                "missing from provider" if r[2] is not None else f"status {r[3]}",
+                bool(r[4]),
+            )
             for r in self.conn.execute(
                 f"SELECT external_id, title, missing_since, status, {ever_offered} FROM courses "
                 "WHERE provider = :provider AND archived = 0 "
@@ -614,8 +635,10 @@ class Store:
         self.conn.executemany(
             "INSERT INTO course_changes (run_id, provider, external_id, action, field, old_value,"
             " new_value, changed_at) VALUES (?, ?, ?, ?, 'archived', ?, ?, ?)",
-            [(run_id, provider, ext, "archived", "0", f"1 ({reason})", now)
-             for ext, _, reason, _ in to_archive]
+            [
+                (run_id, provider, ext, "archived", "0", f"1 ({reason})", now)
+                for ext, _, reason, _ in to_archive
+            ]
             + [(run_id, provider, ext, "restored", "1", "0", now) for ext, _ in to_restore],
         )
 
@@ -730,16 +753,28 @@ class Store:
             (provider, run_id, run_id, provider),
         )
 
-    def update_progress(self, provider: str, run_id: int, now: str,
-                        changes: Iterable[tuple[dict, dict[str, tuple[Any, Any]], bool]]) -> None:
+    def update_progress(
+        self,
+        provider: str,
+        run_id: int,
+        now: str,
+        changes: Iterable[tuple[dict, dict[str, tuple[Any, Any]], bool]],
+    ) -> None:
         """Write merged rows and their history: (merged row, {field: (old, new)}, is_regression)."""
         history: list[tuple] = []
         updates: list[tuple] = []
         assignments = ", ".join(f"{f} = ?" for f in (*PROGRESS_FIELDS, "regression"))
         for merged, fields, regression in changes:
             key = (merged["course_external_id"], merged["learner_email"])
-            updates.append((*(merged[f] for f in PROGRESS_FIELDS), merged["regression"], run_id,
-                            provider, *key))
+            updates.append(
+                (
+                    *(merged[f] for f in PROGRESS_FIELDS),
+                    merged["regression"],
+                    run_id,
+                    provider,
+                    *key,
+                )
+            )
             history.extend(
                 (run_id, provider, *key, field, _text(old), _text(new), int(regression), now)
                 for field, (old, new) in fields.items()
@@ -781,22 +816,33 @@ class Store:
         unmatched = self.conn.execute(
             match + "SELECT count(*) FROM m WHERE by_email = 0 AND by_external_id = 0"
         ).fetchone()[0]
-        unmatched_sample = [r[0] for r in self.conn.execute(
-            match + "SELECT DISTINCT email FROM m WHERE by_email = 0 AND by_external_id = 0 "
-            "ORDER BY email LIMIT ?", (limit,))]
+        unmatched_sample = [
+            r[0]
+            for r in self.conn.execute(
+                match + "SELECT DISTINCT email FROM m WHERE by_email = 0 AND by_external_id = 0 "
+                "ORDER BY email LIMIT ?",
+                (limit,),
+            )
+        ]
         ambiguous_where = "by_email > 1 OR (by_email = 0 AND by_external_id > 1)"
         ambiguous = self.conn.execute(
             match + f"SELECT count(*) FROM m WHERE {ambiguous_where}"
         ).fetchone()[0]
-        ambiguous_sample = [r[0] for r in self.conn.execute(
-            match + f"SELECT DISTINCT email FROM m WHERE {ambiguous_where} ORDER BY email LIMIT ?",
-            (limit,))]
+        ambiguous_sample = [
+            r[0]
+            for r in self.conn.execute(
+                match
+                + f"SELECT DISTINCT email FROM m WHERE {ambiguous_where} ORDER BY email LIMIT ?",
+                (limit,),
+            )
+        ]
         return unmatched, unmatched_sample, ambiguous, ambiguous_sample
 
     def courses_not_in_catalog(self, provider: str, limit: int) -> tuple[int, list[str]]:
         query = (
             "SELECT DISTINCT s.course_external_id FROM stage_progress s WHERE NOT EXISTS "
-            "(SELECT 1 FROM courses c WHERE c.provider = ? AND c.external_id = s.course_external_id)"
+            "(SELECT 1 FROM courses c WHERE c.provider = ? "
+            "AND c.external_id = s.course_external_id)"
         )
         count = self.conn.execute(f"SELECT count(*) FROM ({query})", (provider,)).fetchone()[0]
         sample = [r[0] for r in self.conn.execute(f"{query} ORDER BY 1 LIMIT ?", (provider, limit))]
@@ -849,8 +895,9 @@ class Store:
         )
         return list(_dicts(cursor))
 
-    def course_learner_stats(self, provider: str | None, course: str,
-                             company_only: bool) -> list[dict]:
+    def course_learner_stats(
+        self, provider: str | None, course: str, company_only: bool
+    ) -> list[dict]:
         where, params = _stats_filter(provider, company_only)
         where = (where + " AND" if where else "WHERE") + " p.course_external_id = ?"
         cursor = self.conn.execute(
@@ -919,13 +966,21 @@ def disk_trouble(exc: BaseException) -> str | None:
     if not isinstance(exc, sqlite3.DatabaseError):
         return None
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
-                sqlite3.SQLITE_CANTOPEN):
-        return (f"the disk refused a write ({exc}); check free space and permissions for the "
-                "database and the temporary folder")
+    if code in (
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_CANTOPEN,
+    ):
+        return (
+            f"the disk refused a write ({exc}); check free space and permissions for the "
+            "database and the temporary folder"
+        )
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return (f"the database file is damaged ({exc}); check it with sqlite3's "
-                "PRAGMA integrity_check and restore it from a backup")
+        return (
+            f"the database file is damaged ({exc}); check it with sqlite3's "
+            "PRAGMA integrity_check and restore it from a backup"
+        )
     return None
 
 
@@ -936,8 +991,10 @@ def _check_writable(path: Path) -> None:
     if not os.access(path, os.W_OK):
         raise InputError(f"database {path} is read-only for this user")
     if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise InputError(f"database folder {path.parent} is not writable for this user "
-                         "(SQLite writes its journal beside the database)")
+        raise InputError(
+            f"database folder {path.parent} is not writable for this user "
+            "(SQLite writes its journal beside the database)"
+        )
 
 
 def _roll_back_hot_journal(path: Path) -> None:

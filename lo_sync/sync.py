@@ -48,7 +48,9 @@ class Plan:
     payload: Any = None  # what apply needs beyond the staging tables (archive: the lists)
 
 
-def make_client(pcfg: ProviderConfig, config: Config, retry: RetryPolicy | None = None) -> ApiClient:
+def make_client(
+    pcfg: ProviderConfig, config: Config, retry: RetryPolicy | None = None
+) -> ApiClient:
     http = config.http
     return ApiClient(
         pcfg.name,
@@ -75,9 +77,14 @@ def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None
         )
 
 
-def _stage_fetch(provider: str, kind: str, pages: Iterable[list[dict]], mapper,
-                 stage: Callable[[list[dict]], None],
-                 on_page: PageCallback | None) -> list[tuple[str, Any]]:
+def _stage_fetch(
+    provider: str,
+    kind: str,
+    pages: Iterable[list[dict]],
+    mapper,
+    stage: Callable[[list[dict]], None],
+    on_page: PageCallback | None,
+) -> list[tuple[str, Any]]:
     """Map every page's records to rows and stage them, page by page.
 
     Records that break the contract are set aside and returned with their reason;
@@ -103,8 +110,12 @@ def _stage_fetch(provider: str, kind: str, pages: Iterable[list[dict]], mapper,
 # --- sync-catalog ------------------------------------------------------------------------------
 
 
-def plan_catalog(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]],
-                 on_page: PageCallback | None = None) -> Plan:
+def plan_catalog(
+    store: Store,
+    pcfg: ProviderConfig,
+    pages: Iterable[list[dict]],
+    on_page: PageCallback | None = None,
+) -> Plan:
     """Stage a whole catalog fetch and diff it against the stored courses."""
     module = PROVIDERS[pcfg.name]
     store.start_course_stage()
@@ -119,8 +130,10 @@ def plan_catalog(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]]
 
     rejected = _stage_fetch(pcfg.name, "course", pages, module.course_row, stage, on_page)
     store.mark_listed(
-        str(raw[module.COURSE_ID_FIELD]) for _, raw in rejected
-        if isinstance(raw, dict) and isinstance(raw.get(module.COURSE_ID_FIELD), str | int)
+        str(raw[module.COURSE_ID_FIELD])
+        for _, raw in rejected
+        if isinstance(raw, dict)
+        and isinstance(raw.get(module.COURSE_ID_FIELD), str | int)
         and not isinstance(raw.get(module.COURSE_ID_FIELD), bool)
     )
     counts = store.catalog_plan_counts(pcfg.name)
@@ -129,21 +142,24 @@ def plan_catalog(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]]
     for row in store.created_courses(pcfg.name):
         plan.changes.append(("create", row["external_id"], row["title"]))
     for external_id, fields in store.updated_courses(pcfg.name):
-        detail = "; ".join(f"{f}: {_short(old)} → {_short(new)}" for f, (old, new) in fields.items())
+        detail = "; ".join(
+            f"{f}: {_short(old)} → {_short(new)}" for f, (old, new) in fields.items()
+        )
         plan.changes.append(("update", external_id, detail))
     for row in store.missing_courses(pcfg.name):
         plan.changes.append(("missing", row["external_id"], row["title"]))
     for row in store.returned_courses(pcfg.name):
         plan.changes.append(("returned", row["external_id"], row["title"]))
-    for reason, raw in rejected[:SAMPLE]:
+    for reason, _ in rejected[:SAMPLE]:
         plan.notes.append(f"rejected record: {reason}")
     return plan
 
 
 def apply_catalog(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
     with store.transaction():
-        run_id = store.insert_run("sync-catalog", pcfg.name, started_at, "ok", plan.counts,
-                                  _notes(plan))
+        run_id = store.insert_run(
+            "sync-catalog", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
+        )
         store.apply_catalog(pcfg.name, pcfg.group, run_id, utc_now())
         store.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
     return run_id
@@ -165,8 +181,9 @@ def parse_max_archive(text: str) -> tuple[float, bool]:
     return value, is_percent
 
 
-def plan_archive(store: Store, pcfg: ProviderConfig, max_archive: str = DEFAULT_MAX_ARCHIVE,
-                 force: bool = False) -> Plan:
+def plan_archive(
+    store: Store, pcfg: ProviderConfig, max_archive: str = DEFAULT_MAX_ARCHIVE, force: bool = False
+) -> Plan:
     module = PROVIDERS[pcfg.name]
     latest = store.latest_run("sync-catalog", pcfg.name)
     if latest is None:
@@ -218,8 +235,10 @@ def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
     silently disappears: without --accept-regressions, completed, completed_at and
     progress never go down.
     """
-    dropped = (fetched["completed"] < stored["completed"]
-               or fetched["progress_percent"] < stored["progress_percent"])
+    dropped = (
+        fetched["completed"] < stored["completed"]
+        or fetched["progress_percent"] < stored["progress_percent"]
+    )
     merged = {**fetched, "regression": 0}
     kind = 0
     if dropped and accept_regressions:
@@ -232,7 +251,9 @@ def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
             merged["completed_at"] = stored["completed_at"]
         merged["progress_percent"] = max(stored["progress_percent"], fetched["progress_percent"])
     changes = {
-        f: (stored[f], merged[f]) for f in (*PROGRESS_FIELDS, "regression") if stored[f] != merged[f]
+        f: (stored[f], merged[f])
+        for f in (*PROGRESS_FIELDS, "regression")
+        if stored[f] != merged[f]
     }
     if kind == 1 and not stored["regression"]:
         # Record what the provider claimed, once, so the drop is on file.
@@ -251,14 +272,21 @@ def _progress_changes(store: Store, provider: str, accept: bool):
             yield merged, changes, kind
 
 
-def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], *,
-               accept_regressions: bool = False, force: bool = False,
-               on_page: PageCallback | None = None) -> Plan:
+def plan_stats(
+    store: Store,
+    pcfg: ProviderConfig,
+    pages: Iterable[list[dict]],
+    *,
+    accept_regressions: bool = False,
+    force: bool = False,
+    on_page: PageCallback | None = None,
+) -> Plan:
     """Stage a whole statistics fetch and diff it against the stored progress rows."""
     module = PROVIDERS[pcfg.name]
     store.start_progress_stage()
-    rejected = _stage_fetch(pcfg.name, "statistics", pages, module.stat_row,
-                            store.stage_progress, on_page)
+    rejected = _stage_fetch(
+        pcfg.name, "statistics", pages, module.stat_row, store.stage_progress, on_page
+    )
     store.finish_progress_stage()
     store.fill_theoretical_time(pcfg.name)
     store.snapshot_progress_diff(pcfg.name)
@@ -278,12 +306,21 @@ def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], 
             plan.changes.append(("update", who, detail))
         else:
             plan.more_changes += 1
-    counts.update(updated=updated, regressions=regressions, rejected=len(rejected),
-                  unchanged=counts["fetched"] - counts["created"] - updated)
+    counts.update(
+        updated=updated,
+        regressions=regressions,
+        rejected=len(rejected),
+        unchanged=counts["fetched"] - counts["created"] - updated,
+    )
     for row in store.created_progress_sample(pcfg.name, SAMPLE):
-        plan.changes.append(("create", f"{row['course_external_id']} / {row['learner_email']}",
-                             f"progress {row['progress_percent']:g}%"
-                             + (", completed" if row["completed"] else "")))
+        plan.changes.append(
+            (
+                "create",
+                f"{row['course_external_id']} / {row['learner_email']}",
+                f"progress {row['progress_percent']:g}%"
+                + (", completed" if row["completed"] else ""),
+            )
+        )
     plan.more_changes += max(0, counts["created"] - SAMPLE)
 
     unmatched, unmatched_sample, ambiguous, ambiguous_sample = store.unmatched_learners(5)
@@ -305,7 +342,12 @@ def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], 
         plan.notes.append(f"rejected record: {reason}")
 
     previous = store.latest_successful_run("sync-stats", pcfg.name)
-    if previous and previous["fetched"] and counts["fetched"] < previous["fetched"] / 2 and not force:
+    if (
+        previous
+        and previous["fetched"]
+        and counts["fetched"] < previous["fetched"] / 2
+        and not force
+    ):
         plan.refusal = SafetyAbort(
             f"{pcfg.name}: the provider returned {counts['fetched']} statistics rows against "
             f"{previous['fetched']} last time (run {previous['id']}); refusing to apply a drop of "
@@ -314,14 +356,22 @@ def plan_stats(store: Store, pcfg: ProviderConfig, pages: Iterable[list[dict]], 
     return plan
 
 
-def apply_stats(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str,
-                accept_regressions: bool = False) -> int:
+def apply_stats(
+    store: Store,
+    pcfg: ProviderConfig,
+    plan: Plan,
+    started_at: str,
+    accept_regressions: bool = False,
+) -> int:
     with store.transaction():
-        run_id = store.insert_run("sync-stats", pcfg.name, started_at, "ok", plan.counts,
-                                  _notes(plan))
+        run_id = store.insert_run(
+            "sync-stats", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
+        )
         store.insert_created_progress(pcfg.name, run_id)
         store.update_progress(
-            pcfg.name, run_id, utc_now(),
+            pcfg.name,
+            run_id,
+            utc_now(),
             _progress_changes(store, pcfg.name, accept_regressions),
         )
         store.insert_rejected(run_id, pcfg.name, "progress", plan.rejected)
@@ -339,16 +389,24 @@ class Outcome:
     run_id: int | None = None
 
 
-def run_provider(command: str, store: Store, pcfg: ProviderConfig, *, dry_run: bool,
-                 make_plan: Callable[[], Plan], apply: Callable[[Plan, str], int]) -> Outcome:
+def run_provider(
+    command: str,
+    store: Store,
+    pcfg: ProviderConfig,
+    *,
+    dry_run: bool,
+    make_plan: Callable[[], Plan],
+    apply: Callable[[Plan, str], int],
+) -> Outcome:
     """Plan and (unless dry) apply one provider; a failure is recorded and returned, not raised."""
     started_at = utc_now()
     try:
         plan = make_plan()
         if plan.refusal:
             if not dry_run:
-                store.record_failed_run(command, pcfg.name, started_at, "refused",
-                                        str(plan.refusal))
+                store.record_failed_run(
+                    command, pcfg.name, started_at, "refused", str(plan.refusal)
+                )
             return Outcome(pcfg.name, plan, plan.refusal)
         if dry_run:
             return Outcome(pcfg.name, plan)

@@ -55,11 +55,26 @@ def assert_no_secrets():
 # --- reliability: database content and read-only paths (test_kills, test_concurrency, test_disk) --
 
 # Every table lo-sync writes but the run log (a killed run's attempts differ from a clean one's).
-CONTENT_TABLES = ("courses", "group_courses", "course_tags", "course_changes", "rejected_records",
-                  "learners", "progress", "progress_history")
+CONTENT_TABLES = (
+    "courses",
+    "group_courses",
+    "course_tags",
+    "course_changes",
+    "rejected_records",
+    "learners",
+    "progress",
+    "progress_history",
+)
 # Wall-clock columns differ between two runs that do the same thing: keep only whether they are set.
-CLOCK_COLUMNS = {"archived_at", "missing_since", "first_seen_at", "last_seen_at", "updated_at",
-                 "added_at", "changed_at"}
+CLOCK_COLUMNS = {
+    "archived_at",
+    "missing_since",
+    "first_seen_at",
+    "last_seen_at",
+    "updated_at",
+    "added_at",
+    "changed_at",
+}
 RUN_COLUMNS = {"run_id", "first_run_id", "last_run_id"}
 
 
@@ -82,19 +97,30 @@ def content_of(path) -> dict:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         runs = {}
         if "sync_runs" in tables:
-            runs = {i: f"{c}/{p}" for i, c, p in
-                    conn.execute("SELECT id, command, provider FROM sync_runs")}
+            runs = {
+                i: f"{c}/{p}"
+                for i, c, p in conn.execute("SELECT id, command, provider FROM sync_runs")
+            }
         for table in CONTENT_TABLES:
             if table not in tables:
                 continue
             cursor = conn.execute(f"SELECT * FROM {table}")
             names = [d[0] for d in cursor.description]
             for row in cursor:
-                content[table][tuple(
-                    (name, runs.get(value, value) if name in RUN_COLUMNS
-                     else (value is not None) if name in CLOCK_COLUMNS else value)
-                    for name, value in zip(names, row, strict=True) if name != "id"
-                )] += 1
+                content[table][
+                    tuple(
+                        (
+                            name,
+                            runs.get(value, value)
+                            if name in RUN_COLUMNS
+                            else (value is not None)
+                            if name in CLOCK_COLUMNS
+                            else value,
+                        )
+                        for name, value in zip(names, row, strict=True)
+                        if name != "id"
+                    )
+                ] += 1
     finally:
         conn.close()
     return content
@@ -107,8 +133,10 @@ def content_difference(actual: dict, expected: dict, limit: int = 3) -> str:
         extra = actual[table] - expected[table]
         lacking = expected[table] - actual[table]
         if extra or lacking:
-            lines.append(f"{table}: {sum(extra.values())} unexpected rows, "
-                         f"{sum(lacking.values())} expected rows absent")
+            lines.append(
+                f"{table}: {sum(extra.values())} unexpected rows, "
+                f"{sum(lacking.values())} expected rows absent"
+            )
             lines += [f"  + {dict(row)}" for row in list(extra)[:limit]]
             lines += [f"  - {dict(row)}" for row in list(lacking)[:limit]]
     return "\n".join(lines) or "identical"
@@ -138,8 +166,10 @@ def make_read_only():
             pytest.skip("running as root without chattr: cannot make a path read-only for root")
         done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
         if done.returncode != 0:
-            pytest.skip(f"running as root and chattr +i failed ({done.stderr.strip()}): cannot "
-                        "make a path read-only for root")
+            pytest.skip(
+                f"running as root and chattr +i failed ({done.stderr.strip()}): cannot "
+                "make a path read-only for root"
+            )
         undo.append(lambda: subprocess.run(["chattr", "-i", str(path)], check=True))
 
     yield make

@@ -34,14 +34,25 @@ def secret_env() -> dict[str, str]:
     return {var: CREDENTIALS[name]["client_secret"] for name, var in SECRET_VARS.items()}
 
 
-def run_cli(config: Path | None, *args: str, env: dict[str, str] | None = None,
-            unset: tuple[str, ...] = (), timeout: float = 120) -> Result:
+def run_cli(
+    config: Path | None,
+    *args: str,
+    env: dict[str, str] | None = None,
+    unset: tuple[str, ...] = (),
+    timeout: float = 120,
+) -> Result:
     command = [sys.executable, "-m", "lo_sync"]
     if config is not None:
         command += ["--config", str(config)]
     full_env = {**os.environ, **secret_env(), **(env or {})}
     for name in unset:
         full_env.pop(name, None)
-    done = subprocess.run(command + list(args), capture_output=True, text=True, env=full_env,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        command + list(args),
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     return Result(done.returncode, done.stdout, done.stderr)

@@ -64,8 +64,9 @@ def coursera_content(i: int, name: str | None = None, **extra) -> dict:
     }
 
 
-def coursera_enrollment(content: int, email: str, progress: float = 50.0, completed: bool = False,
-                        **extra) -> dict:
+def coursera_enrollment(
+    content: int, email: str, progress: float = 50.0, completed: bool = False, **extra
+) -> dict:
     return {
         "externalId": extra.pop("externalId", None),
         "email": email,

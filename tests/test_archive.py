@@ -1,4 +1,5 @@
-"""archive: status and disappearance rules, restore, the mass-archive guard, complete fetches only."""
+"""archive: status and disappearance rules, restore, the mass-archive guard,
+complete fetches only."""
 
 from __future__ import annotations
 
@@ -26,19 +27,29 @@ def archive(store, pcfg, **options):
 
 
 def archived(store):
-    return rows(store, "SELECT external_id, archive_reason FROM courses WHERE archived = 1 "
-                       "ORDER BY external_id")
+    return rows(
+        store,
+        "SELECT external_id, archive_reason FROM courses WHERE archived = 1 ORDER BY external_id",
+    )
 
 
 def test_openclassrooms_courses_outside_the_offered_statuses_are_archived(store):
     statuses = ["active", "coming-soon", "pre-registration", "archived", "closed", "draft"]
-    catalog(store, OC, [oc_course(i, status=s) for i, s in enumerate(statuses, start=1)]
-            + [oc_course(i) for i in range(10, 40)])
+    catalog(
+        store,
+        OC,
+        [oc_course(i, status=s) for i, s in enumerate(statuses, start=1)]
+        + [oc_course(i) for i in range(10, 40)],
+    )
 
     plan = archive(store, OC)
 
     assert plan.counts == {"archived": 3, "restored": 0}
-    assert archived(store) == [("4", "status archived"), ("5", "status closed"), ("6", "status draft")]
+    assert archived(store) == [
+        ("4", "status archived"),
+        ("5", "status closed"),
+        ("6", "status draft"),
+    ]
 
 
 def test_a_course_the_provider_stopped_returning_is_archived_and_restored_when_back(store):
@@ -53,9 +64,11 @@ def test_a_course_the_provider_stopped_returning_is_archived_and_restored_when_b
     plan = archive(store, COURSERA)
     assert plan.counts == {"archived": 0, "restored": 1}
     assert archived(store) == []
-    assert rows(store, "SELECT action FROM course_changes WHERE external_id = 'c-1' "
-                       "AND action IN ('archived', 'restored') ORDER BY id") == [
-        ("archived",), ("restored",)]
+    assert rows(
+        store,
+        "SELECT action FROM course_changes WHERE external_id = 'c-1' "
+        "AND action IN ('archived', 'restored') ORDER BY id",
+    ) == [("archived",), ("restored",)]
 
 
 def test_a_status_back_to_active_restores_the_course(store):
@@ -105,8 +118,13 @@ def test_archive_refuses_when_no_catalog_sync_ever_ran(store):
 
 def test_archive_refuses_after_a_failed_catalog_sync(store):
     catalog(store, OC, [oc_course(1, status="closed")] + [oc_course(i) for i in range(2, 30)])
-    store.record_failed_run("sync-catalog", "openclassrooms", "2026-11-23T03:00:00Z", "failed",
-                            "openclassrooms: HTTP 503")
+    store.record_failed_run(
+        "sync-catalog",
+        "openclassrooms",
+        "2026-11-23T03:00:00Z",
+        "failed",
+        "openclassrooms: HTTP 503",
+    )
 
     with pytest.raises(SafetyAbort, match="did not complete"):
         sync.plan_archive(store, OC)
@@ -121,8 +139,11 @@ def test_a_malformed_max_archive_is_a_usage_error(text):
 
 def test_courses_never_offered_do_not_count_against_the_limit(store):
     # First night: a quarter of the catalog arrives already closed.
-    catalog(store, OC, [oc_course(i, status="closed") for i in range(1, 6)]
-            + [oc_course(i) for i in range(6, 21)])
+    catalog(
+        store,
+        OC,
+        [oc_course(i, status="closed") for i in range(1, 6)] + [oc_course(i) for i in range(6, 21)],
+    )
 
     plan = archive(store, OC)
 

@@ -21,21 +21,35 @@ def run_catalog(store, pcfg, pages):
 def test_first_sync_creates_every_course_in_the_group_catalog_and_library(store):
     plan, run_id = run_catalog(store, OC, [[oc_course(1), oc_course(2)], [oc_course(3)]])
 
-    assert plan.counts == {"fetched": 3, "created": 3, "updated": 0, "unchanged": 0,
-                           "missing": 0, "returned": 0, "rejected": 0}
-    assert rows(store, "SELECT external_id, title, duration_minutes, status, archived "
-                       "FROM courses ORDER BY external_id") == [
+    assert plan.counts == {
+        "fetched": 3,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "missing": 0,
+        "returned": 0,
+        "rejected": 0,
+    }
+    assert rows(
+        store,
+        "SELECT external_id, title, duration_minutes, status, archived "
+        "FROM courses ORDER BY external_id",
+    ) == [
         ("1", "Cours 1 — Python", 121, "active", 0),
         ("2", "Cours 2 — Python", 122, "active", 0),
         ("3", "Cours 3 — Python", 123, "active", 0),
     ]
-    assert rows(store, "SELECT group_name, external_id, in_catalog, in_library FROM group_courses "
-                       "ORDER BY external_id") == [
-        ("Sales Academy", "1", 1, 1), ("Sales Academy", "2", 1, 1), ("Sales Academy", "3", 1, 1)]
+    assert rows(
+        store,
+        "SELECT group_name, external_id, in_catalog, in_library FROM group_courses "
+        "ORDER BY external_id",
+    ) == [("Sales Academy", "1", 1, 1), ("Sales Academy", "2", 1, 1), ("Sales Academy", "3", 1, 1)]
     assert rows(store, "SELECT command, provider, status, created FROM sync_runs") == [
-        ("sync-catalog", "openclassrooms", "ok", 3)]
-    assert rows(store, "SELECT action, count(*) FROM course_changes WHERE run_id = ? GROUP BY 1",
-                (run_id,)) == [("created", 3)]
+        ("sync-catalog", "openclassrooms", "ok", 3)
+    ]
+    assert rows(
+        store, "SELECT action, count(*) FROM course_changes WHERE run_id = ? GROUP BY 1", (run_id,)
+    ) == [("created", 3)]
 
 
 def test_a_second_identical_sync_changes_nothing_but_its_run_record(store):
@@ -61,9 +75,11 @@ def test_title_and_description_follow_the_provider_and_the_change_is_logged(stor
     assert plan.counts["updated"] == 1 and plan.counts["unchanged"] == 1
     assert plan.changes == [("update", "1", "title: Cours 1 — Python → Nouveau titre")]
     assert rows(store, "SELECT title FROM courses WHERE external_id = '1'") == [("Nouveau titre",)]
-    assert rows(store, "SELECT action, field, old_value, new_value FROM course_changes "
-                       "WHERE run_id = ?", (run_id,)) == [
-        ("updated", "title", "Cours 1 — Python", "Nouveau titre")]
+    assert rows(
+        store,
+        "SELECT action, field, old_value, new_value FROM course_changes WHERE run_id = ?",
+        (run_id,),
+    ) == [("updated", "title", "Cours 1 — Python", "Nouveau titre")]
 
 
 def test_local_tags_and_library_choices_survive_every_sync(store):
@@ -82,7 +98,9 @@ def test_a_course_no_longer_returned_is_marked_missing_and_cleared_when_back(sto
 
     plan, _ = run_catalog(store, OC, [[oc_course(1)]])
     assert plan.counts["missing"] == 1
-    assert rows(store, "SELECT external_id FROM courses WHERE missing_since IS NOT NULL") == [("2",)]
+    assert rows(store, "SELECT external_id FROM courses WHERE missing_since IS NOT NULL") == [
+        ("2",)
+    ]
 
     plan, _ = run_catalog(store, OC, [[oc_course(1), oc_course(2)]])
     assert plan.counts["returned"] == 1
@@ -102,8 +120,9 @@ def test_bad_records_are_set_aside_with_their_reason_and_raw_record(store):
     plan, run_id = run_catalog(store, OC, [good + [bad]])
 
     assert plan.counts["rejected"] == 1 and plan.counts["created"] == 39
-    reason, raw = rows(store, "SELECT reason, raw FROM rejected_records WHERE run_id = ?",
-                       (run_id,))[0]
+    reason, raw = rows(
+        store, "SELECT reason, raw FROM rejected_records WHERE run_id = ?", (run_id,)
+    )[0]
     assert reason == "missing title" and '"id": 99' in raw
 
 
@@ -117,7 +136,8 @@ def test_too_many_bad_records_fail_the_whole_fetch(store):
 def test_coursera_launch_link_is_the_program_content_url(store):
     run_catalog(store, COURSERA, [[coursera_content(7)]])
     assert rows(store, "SELECT url, duration_minutes, skills, content_type FROM courses") == [
-        ("https://coursera.org/programs/p1/7", 120, '["Python"]', "Course")]
+        ("https://coursera.org/programs/p1/7", 120, '["Python"]', "Course")
+    ]
 
 
 def test_a_failure_while_applying_leaves_the_database_as_it_was(store, monkeypatch):
@@ -148,7 +168,8 @@ def test_a_course_whose_record_was_set_aside_is_still_listed_not_missing(store):
 
     assert plan.counts["rejected"] == 1 and plan.counts["missing"] == 0
     assert rows(store, "SELECT title, missing_since FROM courses WHERE external_id = '7'") == [
-        ("Cours 7 — Python", None)]
+        ("Cours 7 — Python", None)
+    ]
 
 
 def test_a_title_with_a_lone_surrogate_is_set_aside_not_a_crash(store):
@@ -158,4 +179,5 @@ def test_a_title_with_a_lone_surrogate_is_set_aside_not_a_crash(store):
 
     assert plan.counts["rejected"] == 1 and plan.counts["created"] == 39
     assert rows(store, "SELECT reason FROM rejected_records") == [
-        ("title holds text that is not valid Unicode",)]
+        ("title holds text that is not valid Unicode",)
+    ]

@@ -12,8 +12,12 @@ import pytest
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
 from tests.e2e import run_cli, write_config
 
-SMALL = SimulatorConfig(coursera_contents=120, openclassrooms_courses=60,
-                        coursera_enrollments=600, openclassrooms_progress=300)
+SMALL = SimulatorConfig(
+    coursera_contents=120,
+    openclassrooms_courses=60,
+    coursera_enrollments=600,
+    openclassrooms_progress=300,
+)
 
 
 @pytest.fixture
@@ -46,21 +50,27 @@ def test_a_night_under_cron_prints_one_line_per_provider_and_fills_the_database(
     assert "coursera sync-catalog: 120 fetched, 120 created" in lines[0]
     assert "openclassrooms sync-catalog: 60 fetched" in lines[1]
     assert query(config, "SELECT provider, count(*) FROM courses GROUP BY 1") == [
-        ("coursera", 120), ("openclassrooms", 60)]
+        ("coursera", 120),
+        ("openclassrooms", 60),
+    ]
 
     assert run_cli(config, "archive").code == 0
-    assert query(config, "SELECT count(*) FROM courses WHERE provider = 'coursera' AND archived = 1"
-                 ) == [(0,)]
+    assert query(
+        config, "SELECT count(*) FROM courses WHERE provider = 'coursera' AND archived = 1"
+    ) == [(0,)]
     # every OpenClassrooms course outside the three offered statuses is archived
-    assert query(config, "SELECT count(*) FROM courses WHERE provider = 'openclassrooms' AND "
-                 "archived = 0 AND status NOT IN ('active', 'coming-soon', 'pre-registration')"
-                 ) == [(0,)]
+    assert query(
+        config,
+        "SELECT count(*) FROM courses WHERE provider = 'openclassrooms' AND "
+        "archived = 0 AND status NOT IN ('active', 'coming-soon', 'pre-registration')",
+    ) == [(0,)]
 
     stats = run_cli(config, "sync-stats")
     assert stats.code == 0, stats.stderr
     assert query(config, "SELECT count(*) > 0 FROM progress WHERE provider = 'coursera'") == [(1,)]
-    assert query(config, "SELECT count(*) > 0 FROM progress WHERE provider = 'openclassrooms'"
-                 ) == [(1,)]
+    assert query(config, "SELECT count(*) > 0 FROM progress WHERE provider = 'openclassrooms'") == [
+        (1,)
+    ]
 
     again = run_cli(config, "sync-catalog")
     assert "0 created, 0 updated, 120 unchanged" in again.stdout
@@ -76,16 +86,20 @@ def test_the_next_day_updates_archives_and_keeps_an_undone_completion(config, si
     stats = run_cli(config, "sync-stats")
 
     assert (catalog.code, archive.code, stats.code) == (0, 0, 0), archive.stderr + stats.stderr
-    assert query(config, "SELECT count(*) > 0 FROM course_changes WHERE action = 'updated'"
-                 ) == [(1,)]
-    assert query(config, "SELECT count(*) > 0 FROM courses WHERE archive_reason = "
-                 "'missing from provider'") == [(1,)]
+    assert query(config, "SELECT count(*) > 0 FROM course_changes WHERE action = 'updated'") == [
+        (1,)
+    ]
+    assert query(
+        config, "SELECT count(*) > 0 FROM courses WHERE archive_reason = 'missing from provider'"
+    ) == [(1,)]
     # the simulator undoes one learner's completion at each provider
-    assert query(config, "SELECT provider, regressions FROM sync_runs WHERE command = 'sync-stats'"
-                 " ORDER BY id") == [("coursera", 0), ("openclassrooms", 0),
-                                     ("coursera", 1), ("openclassrooms", 1)]
-    assert query(config, "SELECT provider, completed FROM progress WHERE regression = 1 "
-                 "ORDER BY 1") == [("coursera", 1), ("openclassrooms", 1)]
+    assert query(
+        config,
+        "SELECT provider, regressions FROM sync_runs WHERE command = 'sync-stats' ORDER BY id",
+    ) == [("coursera", 0), ("openclassrooms", 0), ("coursera", 1), ("openclassrooms", 1)]
+    assert query(
+        config, "SELECT provider, completed FROM progress WHERE regression = 1 ORDER BY 1"
+    ) == [("coursera", 1), ("openclassrooms", 1)]
 
 
 def test_a_dry_run_on_a_missing_database_prints_the_plan_and_creates_nothing(config):
@@ -119,13 +133,16 @@ def test_update_lines_show_each_changed_field_old_to_new(config, sim):
 
     result = run_cli(config, "sync-catalog", "--dry-run")
 
-    assert any(" update " in line and "title: " in line and " → " in line
-               for line in result.stdout.splitlines())
+    assert any(
+        " update " in line and "title: " in line and " → " in line
+        for line in result.stdout.splitlines()
+    )
 
 
 def test_one_provider_failing_does_not_stop_the_other(tmp_path, sim):
-    config = write_config(tmp_path, sim.url, **{
-        CREDENTIALS["openclassrooms"]["organization_id"]: "9999"})
+    config = write_config(
+        tmp_path, sim.url, **{CREDENTIALS["openclassrooms"]["organization_id"]: "9999"}
+    )
 
     result = run_cli(config, "sync-catalog")
 
@@ -135,7 +152,9 @@ def test_one_provider_failing_does_not_stop_the_other(tmp_path, sim):
     assert "openclassrooms" in result.stderr and "HTTP 40" in result.stderr
     assert "Traceback" not in result.stderr
     assert query(config, "SELECT provider, status FROM sync_runs ORDER BY id") == [
-        ("coursera", "ok"), ("openclassrooms", "failed")]
+        ("coursera", "ok"),
+        ("openclassrooms", "failed"),
+    ]
     assert query(config, "SELECT count(*) FROM courses WHERE provider = 'openclassrooms'") == [(0,)]
 
 
@@ -210,8 +229,10 @@ def test_a_missing_secret_variable_is_named(config):
     result = run_cli(config, "sync-catalog", unset=("LO_SYNC_DEMO_COURSERA_SECRET",))
 
     assert result.code == 2
-    assert ("providers.coursera.client_secret: environment variable "
-            "LO_SYNC_DEMO_COURSERA_SECRET is not set") in result.stderr
+    assert (
+        "providers.coursera.client_secret: environment variable "
+        "LO_SYNC_DEMO_COURSERA_SECRET is not set"
+    ) in result.stderr
 
 
 def test_learners_import_rejects_a_bad_file_by_line_and_writes_nothing(config):
@@ -223,7 +244,8 @@ def test_learners_import_rejects_a_bad_file_by_line_and_writes_nothing(config):
     assert result.code == 2
     assert "line 3" in result.stderr and "line 4" in result.stderr
     assert not (config.parent / "lo-sync.db").exists() or query(
-        config, "SELECT count(*) FROM learners") == [(0,)]
+        config, "SELECT count(*) FROM learners"
+    ) == [(0,)]
 
 
 def test_stats_report_in_every_format(config):
@@ -234,19 +256,38 @@ def test_stats_report_in_every_format(config):
     as_csv = run_cli(config, "stats", "--format", "csv").stdout.splitlines()
     table = run_cli(config, "stats", "--provider", "openclassrooms").stdout
 
-    total = query(config, "SELECT count(DISTINCT provider || course_external_id) FROM progress")[0][0]
+    total = query(config, "SELECT count(DISTINCT provider || course_external_id) FROM progress")[0][
+        0
+    ]
     assert len(as_json) == total and len(as_csv) == total + 1
-    assert as_csv[0] == ("provider,course,title,learners_started,learners_completed,"
-                         "average_progress_percent,time_spent_minutes")
+    assert as_csv[0] == (
+        "provider,course,title,learners_started,learners_completed,"
+        "average_progress_percent,time_spent_minutes"
+    )
     first = as_json[0]
-    assert first["learners_started"] == query(
-        config, f"SELECT count(*) FROM progress WHERE provider = '{first['provider']}' AND "
-        f"course_external_id = '{first['course']}'")[0][0]
+    assert (
+        first["learners_started"]
+        == query(
+            config,
+            f"SELECT count(*) FROM progress WHERE provider = '{first['provider']}' AND "
+            f"course_external_id = '{first['course']}'",
+        )[0][0]
+    )
     assert "learners_started" in table
 
     course = as_json[0]["course"]
-    per_learner = json.loads(run_cli(config, "stats", "--course", course, "--provider",
-                                     as_json[0]["provider"], "--format", "json").stdout)
+    per_learner = json.loads(
+        run_cli(
+            config,
+            "stats",
+            "--course",
+            course,
+            "--provider",
+            as_json[0]["provider"],
+            "--format",
+            "json",
+        ).stdout
+    )
     assert len(per_learner) == as_json[0]["learners_started"]
     assert {"learner_email", "progress_percent", "completed"} <= set(per_learner[0])
 
@@ -259,9 +300,21 @@ def test_simulate_serves_on_the_port_it_prints_until_stopped():
     import requests
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "lo_sync", "simulate", "--port", "0", "--size", "20",
-         "--fault", "rate_limit:every=5,retry_after=0"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "lo_sync",
+            "simulate",
+            "--port",
+            "0",
+            "--size",
+            "20",
+            "--fault",
+            "rate_limit:every=5,retry_after=0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = process.stdout.readline()
         url = first.split()[3]

@@ -508,8 +508,6 @@ def test_ids_keep_their_digits_as_written(tmp_path, monkeypatch):
 
 def test_a_key_given_twice_is_an_error_not_a_silent_overwrite(tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_text(
-        "providers:\n  coursera:\n    org_id: a\n  coursera:\n    org_id: b\n"
-    )
+    path.write_text("providers:\n  coursera:\n    org_id: a\n  coursera:\n    org_id: b\n")
     with pytest.raises(ConfigError, match="line 4.*'coursera' appears twice"):
         load_config(path)

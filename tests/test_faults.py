@@ -35,18 +35,35 @@ from lo_sync.simulator.server import Request, Response
 from lo_sync.sync import REJECT_THRESHOLD
 from tests.e2e import Result, run_cli, write_config
 
-SIM = SimulatorConfig(coursera_contents=100, openclassrooms_courses=125,
-                      coursera_enrollments=300, openclassrooms_progress=200)
+SIM = SimulatorConfig(
+    coursera_contents=100,
+    openclassrooms_courses=125,
+    coursera_enrollments=300,
+    openclassrooms_progress=200,
+)
 PAGE = 25  # http.page_size: several pages per fetch; page faults hit the second page
 SECOND_PAGE = PAGE
 PROVIDERS = ("coursera", "openclassrooms")
 # Pages in a clean fetch of SIM at PAGE records a page (Coursera reports include specializations).
-PAGES = {("sync-catalog", "coursera"): 4, ("sync-catalog", "openclassrooms"): 5,
-         ("sync-stats", "coursera"): 12, ("sync-stats", "openclassrooms"): 8}
+PAGES = {
+    ("sync-catalog", "coursera"): 4,
+    ("sync-catalog", "openclassrooms"): 5,
+    ("sync-stats", "coursera"): 12,
+    ("sync-stats", "openclassrooms"): 8,
+}
 FETCHING = ("sync-catalog", "sync-stats")
 # What a clean run writes that differs from run to run by nature, not by data.
-VOLATILE = {"id", "run_id", "first_run_id", "last_run_id", "first_seen_at", "last_seen_at",
-            "updated_at", "added_at", "changed_at"}
+VOLATILE = {
+    "id",
+    "run_id",
+    "first_run_id",
+    "last_run_id",
+    "first_seen_at",
+    "last_seen_at",
+    "updated_at",
+    "added_at",
+    "changed_at",
+}
 
 
 # --- the simulator, the config, the database -----------------------------------------------------
@@ -79,12 +96,17 @@ def content(db: Path) -> dict[str, list[tuple]]:
     if not db.exists():
         return out
     with connect(db) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT IN ('sync_runs', '_sqlite_migrations')")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT IN ('sync_runs', '_sqlite_migrations')"
+            )
+        ]
         for table in tables:
-            columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')
-                       if r[1] not in VOLATILE]
+            columns = [
+                r[1] for r in conn.execute(f'PRAGMA table_info("{table}")') if r[1] not in VOLATILE
+            ]
             rows = conn.execute(f'SELECT {", ".join(columns)} FROM "{table}"').fetchall()
             out[table] = sorted(rows, key=repr)
     return out
@@ -97,8 +119,11 @@ def runs(db: Path) -> list[dict]:
 
 
 def resource_gets(sim: Simulator, status: int | None = None) -> list[tuple[str, str, int]]:
-    return [entry for entry in sim.request_log
-            if entry[0] == "GET" and (status is None or entry[2] == status)]
+    return [
+        entry
+        for entry in sim.request_log
+        if entry[0] == "GET" and (status is None or entry[2] == status)
+    ]
 
 
 def served(sim: Simulator) -> list[tuple[str, str, int]]:
@@ -107,8 +132,11 @@ def served(sim: Simulator) -> list[tuple[str, str, int]]:
 
 
 def token_posts(sim: Simulator, status: int | None = None) -> list[tuple[str, str, int]]:
-    return [entry for entry in sim.request_log
-            if entry[0] == "POST" and (status is None or entry[2] == status)]
+    return [
+        entry
+        for entry in sim.request_log
+        if entry[0] == "POST" and (status is None or entry[2] == status)
+    ]
 
 
 @pytest.fixture
@@ -171,13 +199,18 @@ def page_start(request: Request) -> int | None:
         return int(request.query["start"][0])
     value = request.headers.get("Range") or ""
     if value.startswith("items="):
-        return int(value[len("items="):].split("-")[0])
+        return int(value[len("items=") :].split("-")[0])
     return None
 
 
-def interpose(sim: Simulator, match: Callable[[Request], bool],
-              action: Callable[[Request, Callable[[Request], Response]], Response],
-              *, times: int | None = None, skip: int = 0) -> None:
+def interpose(
+    sim: Simulator,
+    match: Callable[[Request], bool],
+    action: Callable[[Request, Callable[[Request], Response]], Response],
+    *,
+    times: int | None = None,
+    skip: int = 0,
+) -> None:
     """Make the in-process simulator misbehave on matching requests: the first `skip` pass
     through, then `times` of them (None: all) get `action(request, handle)` instead."""
     app = sim._app
@@ -214,8 +247,9 @@ def cut_in_half(request: Request, handle) -> Response:
 
 
 def unavailable(request: Request, handle) -> Response:
-    return Response(503, b'{"message": "token service unavailable"}',
-                    {"Content-Type": "application/json"})
+    return Response(
+        503, b'{"message": "token service unavailable"}', {"Content-Type": "application/json"}
+    )
 
 
 def is_second_page(request: Request) -> bool:
@@ -349,13 +383,15 @@ def _matrix(cases):
         for command in case.commands if hasattr(case, "commands") else FETCHING:
             for provider in case.providers if hasattr(case, "providers") else PROVIDERS:
                 marks = () if (command, provider) == case.default else (pytest.mark.slow,)
-                yield pytest.param(case, command, provider, marks=marks,
-                                   id=f"{case.name}-{command}-{provider}")
+                yield pytest.param(
+                    case, command, provider, marks=marks, id=f"{case.name}-{command}-{provider}"
+                )
 
 
 @pytest.mark.parametrize(("case", "command", "provider"), list(_matrix(TRANSIENT)))
 def test_transient_faults_are_retried_and_the_data_is_a_clean_runs(
-        case, command, provider, tmp_path, sim, run, reference):
+    case, command, provider, tmp_path, sim, run, reference
+):
     expected = reference(command, provider)
     config = make_config(tmp_path, sim, **case.http)
     sim.set_faults(case.faults)
@@ -372,7 +408,8 @@ def test_transient_faults_are_retried_and_the_data_is_a_clean_runs(
     assert case.bit(sim, PAGES[command, provider]), sim.request_log
     assert content(db_of(config)) == expected
     assert [(r["command"], r["provider"], r["status"]) for r in runs(db_of(config))] == [
-        (command, provider, "ok")]
+        (command, provider, "ok")
+    ]
     if case.name == "read-timeout-mid-paging":
         assert elapsed >= 0.8  # two reads timed out (0.4 s each) before the page came
     if case.name == "429-retry-after-an-hour":
@@ -486,8 +523,10 @@ FAILING = [
         "same-record-on-two-pages",
         # Coursera's catalog stages the record twice; its statistics count one record more
         # than their total; OpenClassrooms sends more items than its Content-Range says.
-        {"coursera": "two pages|listing said total",
-         "openclassrooms": "does not match the request"},
+        {
+            "coursera": "two pages|listing said total",
+            "openclassrooms": "does not match the request",
+        },
         (Fault("duplicate_record", page=SECOND_PAGE),),
         default=("sync-catalog", "coursera"),
     ),
@@ -510,7 +549,8 @@ FAILING = [
 
 @pytest.mark.parametrize(("case", "command", "provider"), list(_matrix(FAILING)))
 def test_a_failing_fetch_changes_nothing_and_is_recorded(
-        case, command, provider, tmp_path, sim, run, baseline):
+    case, command, provider, tmp_path, sim, run, baseline
+):
     config = make_config(tmp_path, sim, **case.http)
     db = db_of(config)
     shutil.copyfile(baseline, db)
@@ -531,9 +571,10 @@ def test_a_failing_fetch_changes_nothing_and_is_recorded(
     assert f"lo-sync: {provider}" in lines[0]
     assert any(phrase in lines[0] for phrase in says.split("|")), lines[0]
     assert dump(db) == before
-    new_runs = runs(db)[len(runs_before):]
+    new_runs = runs(db)[len(runs_before) :]
     assert [(r["command"], r["provider"], r["status"]) for r in new_runs] == [
-        (command, provider, "failed")]
+        (command, provider, "failed")
+    ]
     assert new_runs[0]["message"] and new_runs[0]["message"] in lines[0]
     if case.attempts:
         method, status, expected = case.attempts
@@ -551,12 +592,14 @@ def test_a_failing_fetch_changes_nothing_and_is_recorded(
         assert runs(db)[-1]["status"] == "refused"
 
 
-@pytest.mark.parametrize(("command", "provider"), [
-    ("sync-stats", "coursera"),
-    pytest.param("sync-catalog", "openclassrooms", marks=pytest.mark.slow),
-])
-def test_a_failing_dry_run_writes_nothing_at_all(command, provider, tmp_path, sim, run,
-                                                 baseline):
+@pytest.mark.parametrize(
+    ("command", "provider"),
+    [
+        ("sync-stats", "coursera"),
+        pytest.param("sync-catalog", "openclassrooms", marks=pytest.mark.slow),
+    ],
+)
+def test_a_failing_dry_run_writes_nothing_at_all(command, provider, tmp_path, sim, run, baseline):
     config = make_config(tmp_path, sim)
     db = db_of(config)
     shutil.copyfile(baseline, db)
@@ -592,13 +635,16 @@ def _rejected(db: Path) -> list[tuple]:
     with connect(db) as conn:
         return conn.execute(
             "SELECT r.provider, r.kind, r.reason, r.raw, s.command FROM rejected_records r "
-            "JOIN sync_runs s ON s.id = r.run_id ORDER BY r.id").fetchall()
+            "JOIN sync_runs s ON s.id = r.run_id ORDER BY r.id"
+        ).fetchall()
 
 
-@pytest.mark.parametrize("provider", [
-    pytest.param("coursera", marks=pytest.mark.slow), "openclassrooms"])
+@pytest.mark.parametrize(
+    "provider", [pytest.param("coursera", marks=pytest.mark.slow), "openclassrooms"]
+)
 def test_bad_catalog_records_are_set_aside_and_the_rest_is_synced(
-        provider, tmp_path, sim, run, reference):
+    provider, tmp_path, sim, run, reference
+):
     # Every 25th record damaged: missing id, int title, null title, 100 KB title and, at
     # OpenClassrooms, an unknown status (which is data, not damage).
     config = make_config(tmp_path, sim)
@@ -612,8 +658,11 @@ def test_bad_catalog_records_are_set_aside_and_the_rest_is_synced(
     rejected = _rejected(db_of(config))
     key, title = ("contentId", "name") if provider == "coursera" else ("id", "title")
     assert [r[2] for r in rejected] == [
-        f"missing {key}", f"{title} is int, not text", f"missing {title}",
-        f"{title} is 102400 characters long (limit 1000)"]
+        f"missing {key}",
+        f"{title} is int, not text",
+        f"missing {title}",
+        f"{title} is 102400 characters long (limit 1000)",
+    ]
     assert all(r[1] == "course" and r[4] == "sync-catalog" for r in rejected)
     assert all(len(r[3]) <= 10_001 for r in rejected)  # raw JSON, cut at 10,000 characters
     assert 4 / total <= REJECT_THRESHOLD
@@ -628,20 +677,26 @@ def test_bad_catalog_records_are_set_aside_and_the_rest_is_synced(
     if provider == "openclassrooms":
         # The course with an unknown status is stored as sent, then archived by archive.
         with connect(db_of(config)) as conn:
-            assert conn.execute("SELECT count(*) FROM courses WHERE status = 'maintenance-mode'"
-                                ).fetchone()[0] == 1
+            assert (
+                conn.execute(
+                    "SELECT count(*) FROM courses WHERE status = 'maintenance-mode'"
+                ).fetchone()[0]
+                == 1
+            )
         archive = run(sim, config, "archive", "--provider", provider)
         assert archive.code == 0, archive.stderr
         with connect(db_of(config)) as conn:
-            assert conn.execute("SELECT archived, archive_reason FROM courses WHERE "
-                                "status = 'maintenance-mode'").fetchall() == [
-                (1, "status maintenance-mode")]
+            assert conn.execute(
+                "SELECT archived, archive_reason FROM courses WHERE status = 'maintenance-mode'"
+            ).fetchall() == [(1, "status maintenance-mode")]
 
 
-@pytest.mark.parametrize("provider", [
-    "coursera", pytest.param("openclassrooms", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "provider", ["coursera", pytest.param("openclassrooms", marks=pytest.mark.slow)]
+)
 def test_bad_statistics_records_are_set_aside_and_the_rest_is_synced(
-        provider, tmp_path, sim, run, reference):
+    provider, tmp_path, sim, run, reference
+):
     config = make_config(tmp_path, sim)
     interpose(sim, is_stats_page, damage_stats(PAGE))  # the last record of every page
 
@@ -661,10 +716,12 @@ def test_bad_statistics_records_are_set_aside_and_the_rest_is_synced(
 # --- a catalog that comes back complete, but shrunk -----------------------------------------------
 
 
-@pytest.mark.parametrize("provider", [
-    "coursera", pytest.param("openclassrooms", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "provider", ["coursera", pytest.param("openclassrooms", marks=pytest.mark.slow)]
+)
 def test_a_shrunk_catalog_is_synced_and_archive_refuses_to_act_on_it(
-        provider, tmp_path, sim, run, baseline):
+    provider, tmp_path, sim, run, baseline
+):
     config = make_config(tmp_path, sim)
     db = db_of(config)
     shutil.copyfile(baseline, db)
@@ -676,9 +733,10 @@ def test_a_shrunk_catalog_is_synced_and_archive_refuses_to_act_on_it(
     assert catalog.code == 0, catalog.stderr
     assert f"{total - total // 2} missing" in catalog.stdout
     with connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM courses WHERE provider = ? AND "
-                            "missing_since IS NOT NULL", (provider,)).fetchone()[0] == (
-            total - total // 2)
+        assert conn.execute(
+            "SELECT count(*) FROM courses WHERE provider = ? AND missing_since IS NOT NULL",
+            (provider,),
+        ).fetchone()[0] == (total - total // 2)
     before = dump(db)
 
     archive = run(sim, config, "archive", "--provider", provider)
@@ -706,7 +764,9 @@ def test_a_fault_at_one_provider_leaves_the_other_provider_synced(tmp_path, sim,
     assert "coursera sync-catalog:" in result.stdout
     assert result.stderr.count("lo-sync: openclassrooms") == 1
     assert [(r["provider"], r["status"]) for r in runs(db)[-2:]] == [
-        ("coursera", "ok"), ("openclassrooms", "failed")]
+        ("coursera", "ok"),
+        ("openclassrooms", "failed"),
+    ]
 
 
 def test_the_matrix_covers_every_fault_the_simulator_knows():

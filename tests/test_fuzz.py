@@ -25,8 +25,9 @@ from tests.e2e import secret_env
 DEFAULT = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MANY = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-VALID = yaml.safe_load(config_yaml("http://127.0.0.1:9", CREDENTIALS, literal_secrets=False,
-                                   database="lo-sync.db"))
+VALID = yaml.safe_load(
+    config_yaml("http://127.0.0.1:9", CREDENTIALS, literal_secrets=False, database="lo-sync.db")
+)
 
 
 def invoke(args: list[str]):
@@ -46,8 +47,9 @@ def assert_usage_error(result, named: str) -> None:
 def check_config(text: str | bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "config.yaml"
-        config.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8",
-                                                                           "surrogatepass"))
+        config.write_bytes(
+            text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+        )
         config.chmod(0o600)
         result = invoke(["--config", str(config), "stats"])
         if "no database at" in result.output:
@@ -59,18 +61,66 @@ def check_config(text: str | bytes) -> None:
 
 # --- config documents -----------------------------------------------------------------------------
 
-KEYS = ["database", "providers", "http", "coursera", "openclassrooms", "org_id",
-        "organization_id", "client_id", "client_secret", "group", "base_url", "token_url",
-        "connect_timeout", "read_timeout", "max_attempts", "max_retry_wait", "page_size"]
+KEYS = [
+    "database",
+    "providers",
+    "http",
+    "coursera",
+    "openclassrooms",
+    "org_id",
+    "organization_id",
+    "client_id",
+    "client_secret",
+    "group",
+    "base_url",
+    "token_url",
+    "connect_timeout",
+    "read_timeout",
+    "max_attempts",
+    "max_retry_wait",
+    "page_size",
+]
 NASTY_TEXT = [
-    "", " ", "~", "~nosuchuser_zz/db", "a\0b", "\ud800", "${LO_SYNC_FUZZ_UNSET}", "${HOME}",
-    "${", "$ {X}", "http://example.com", "http://127.0.0.1:1", "https://", "http://[::1",
-    "ftp://127.0.0.1/", "https://api.coursera.com/ent/api", "0", "-1", "1e999", "nan", "inf",
-    "12:30", "012345", "0x1F", "yes", "null", "~/x.db", "/", ".", "..", "a" * 5000, "\u202e",
+    "",
+    " ",
+    "~",
+    "~nosuchuser_zz/db",
+    "a\0b",
+    "\ud800",
+    "${LO_SYNC_FUZZ_UNSET}",
+    "${HOME}",
+    "${",
+    "$ {X}",
+    "http://example.com",
+    "http://127.0.0.1:1",
+    "https://",
+    "http://[::1",
+    "ftp://127.0.0.1/",
+    "https://api.coursera.com/ent/api",
+    "0",
+    "-1",
+    "1e999",
+    "nan",
+    "inf",
+    "12:30",
+    "012345",
+    "0x1F",
+    "yes",
+    "null",
+    "~/x.db",
+    "/",
+    ".",
+    "..",
+    "a" * 5000,
+    "\u202e",
 ]
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20), st.sampled_from(NASTY_TEXT),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(NASTY_TEXT),
 )
 keys = st.one_of(st.sampled_from(KEYS), st.text(max_size=8), st.integers(), st.booleans())
 values = st.recursive(
@@ -122,12 +172,34 @@ def dump(doc) -> str:
 
 
 YAML_PIECES = [
-    "database: lo-sync.db\n", "providers:\n", "  coursera:\n", "    org_id: x\n", "http:\n",
-    "  read_timeout: nan\n", "? [a, b]\n: 1\n", "? {a: 1}\n: 2\n", "a: &x [*x]\n",
-    "b: *undefined\n", "<<: {a: 1}\n", "!!python/object/apply:os.system ['true']\n",
-    "key: !!binary aGk=\n", "d: 2001-12-14\n", "e: !!set {a}\n", "---\n", "...\n", "\t- x\n",
-    "'unclosed: \n", "[" * 300, "{" * 50, "k: v\nk: w\n", "\ufeff", "%YAML 1.1\n",
-    "%TAG ! tag:x,2000:\n", "f: !custom x\n", "- a\n", "providers: [coursera]\n",
+    "database: lo-sync.db\n",
+    "providers:\n",
+    "  coursera:\n",
+    "    org_id: x\n",
+    "http:\n",
+    "  read_timeout: nan\n",
+    "? [a, b]\n: 1\n",
+    "? {a: 1}\n: 2\n",
+    "a: &x [*x]\n",
+    "b: *undefined\n",
+    "<<: {a: 1}\n",
+    "!!python/object/apply:os.system ['true']\n",
+    "key: !!binary aGk=\n",
+    "d: 2001-12-14\n",
+    "e: !!set {a}\n",
+    "---\n",
+    "...\n",
+    "\t- x\n",
+    "'unclosed: \n",
+    "[" * 300,
+    "{" * 50,
+    "k: v\nk: w\n",
+    "\ufeff",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,2000:\n",
+    "f: !custom x\n",
+    "- a\n",
+    "providers: [coursera]\n",
 ]
 
 
@@ -173,12 +245,27 @@ class TestConfigFuzz:
 GOOD_HEADER = ["email", "external_id", "name"]
 emails = st.one_of(
     st.emails().map(lambda e: e[:200]),
-    st.sampled_from(["", " ", "not-an-email", "a@b", "@b.co", "a@b.co", "A@B.CO", "a b@c.de",
-                     "a@b.c\u00a0o", "x@y.z\n", "\0@x.io"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "not-an-email",
+            "a@b",
+            "@b.co",
+            "a@b.co",
+            "A@B.CO",
+            "a b@c.de",
+            "a@b.c\u00a0o",
+            "x@y.z\n",
+            "\0@x.io",
+        ]
+    ),
     st.text(max_size=15),
 )
-cells = st.one_of(st.text(max_size=12), st.sampled_from(["", '"', '""', ",", "\r\n", "\0",
-                                                         "x" * 140_000, "\ufeff"]))
+cells = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", '"', '""', ",", "\r\n", "\0", "x" * 140_000, "\ufeff"]),
+)
 headers = st.one_of(
     st.just(GOOD_HEADER),
     st.permutations(GOOD_HEADER),
@@ -243,29 +330,37 @@ class TestCsvFuzz:
 
     @pytest.mark.slow
     @MANY
-    @given(st.one_of(csv_files(), csv_files(broken=True), st.binary(max_size=2000)
-                     .map(lambda b: (b, None))), st.booleans())
+    @given(
+        st.one_of(
+            csv_files(), csv_files(broken=True), st.binary(max_size=2000).map(lambda b: (b, None))
+        ),
+        st.booleans(),
+    )
     def test_many_csv_files_written_for_real(self, file, dry_run):
         check_csv(*file, dry_run=dry_run)
 
 
 # --- what fuzzing found, pinned: each names the key, not just the file ---------------------------
 
-BASE_TEXT = config_yaml("http://127.0.0.1:9", CREDENTIALS, literal_secrets=False,
-                        database="lo-sync.db")
+BASE_TEXT = config_yaml(
+    "http://127.0.0.1:9", CREDENTIALS, literal_secrets=False, database="lo-sync.db"
+)
 
 
-@pytest.mark.parametrize(("old", "new", "named"), [
-    ("providers:", "http:\n  read_timeout: nan\nproviders:", "http.read_timeout"),
-    ("providers:", "http:\n  connect_timeout: inf\nproviders:", "http.connect_timeout"),
-    ("providers:", "http:\n  max_retry_wait: 1e999\nproviders:", "http.max_retry_wait"),
-    ("database: lo-sync.db", 'database: "a\\0b.db"', "database:"),
-    ("database: lo-sync.db", 'database: "\\ud800.db"', "database:"),
-    ("database: lo-sync.db", "database: ~nosuchuser_zz/lo-sync.db", "database:"),
-    ("http://127.0.0.1:9/coursera/ent/api", "http://[::1/api", "providers.coursera.base_url"),
-    ("providers:", "? [a, b]\n: 1\nproviders:", "unhashable key"),
-    ("providers:", "a: " + "[" * 3000 + "\nproviders:", "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ("providers:", "http:\n  read_timeout: nan\nproviders:", "http.read_timeout"),
+        ("providers:", "http:\n  connect_timeout: inf\nproviders:", "http.connect_timeout"),
+        ("providers:", "http:\n  max_retry_wait: 1e999\nproviders:", "http.max_retry_wait"),
+        ("database: lo-sync.db", 'database: "a\\0b.db"', "database:"),
+        ("database: lo-sync.db", 'database: "\\ud800.db"', "database:"),
+        ("database: lo-sync.db", "database: ~nosuchuser_zz/lo-sync.db", "database:"),
+        ("http://127.0.0.1:9/coursera/ent/api", "http://[::1/api", "providers.coursera.base_url"),
+        ("providers:", "? [a, b]\n: 1\nproviders:", "unhashable key"),
+        ("providers:", "a: " + "[" * 3000 + "\nproviders:", "nested too deeply"),
+    ],
+)
 def test_config_values_that_only_failed_later_are_refused_up_front(old, new, named):
     assert BASE_TEXT.count(old) == 1
     with tempfile.TemporaryDirectory() as folder:

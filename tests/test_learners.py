@@ -24,8 +24,11 @@ def test_rows_are_read_with_emails_lower_cased_and_blanks_as_null(tmp_path):
 
 
 def test_every_bad_line_is_reported_by_its_line_in_the_file(tmp_path):
-    path = write(tmp_path, 'email,external_id,name\n"multi\nline@x.io",1,A\nnope,2,B\n'
-                           "ok@x.io,3,C,extra\nok@x.io,4,D\ndup@x.io,4,E\n")
+    path = write(
+        tmp_path,
+        'email,external_id,name\n"multi\nline@x.io",1,A\nnope,2,B\n'
+        "ok@x.io,3,C,extra\nok@x.io,4,D\ndup@x.io,4,E\n",
+    )
     with pytest.raises(InputError) as error:
         read_learners_csv(path)
     message = str(error.value)
@@ -43,13 +46,18 @@ def test_a_missing_or_wrong_header_rejects_the_file(tmp_path, text):
 
 def test_reimporting_updates_and_counts_what_changed(tmp_path):
     store = open_store(tmp_path / "db.sqlite")
-    assert import_learners(store, [{"email": "a@x.io", "external_id": "1", "name": "A"}],
-                           dry_run=False) == (1, 0)
+    assert import_learners(
+        store, [{"email": "a@x.io", "external_id": "1", "name": "A"}], dry_run=False
+    ) == (1, 0)
 
-    again = [{"email": "a@x.io", "external_id": "9", "name": "A"},
-             {"email": "b@x.io", "external_id": None, "name": None}]
+    again = [
+        {"email": "a@x.io", "external_id": "9", "name": "A"},
+        {"email": "b@x.io", "external_id": None, "name": None},
+    ]
     assert import_learners(store, again, dry_run=True) == (1, 1)
     assert rows(store, "SELECT email, external_id FROM learners") == [("a@x.io", "1")]
     assert import_learners(store, again, dry_run=False) == (1, 1)
     assert rows(store, "SELECT email, external_id FROM learners ORDER BY email") == [
-        ("a@x.io", "9"), ("b@x.io", None)]
+        ("a@x.io", "9"),
+        ("b@x.io", None),
+    ]

@@ -22,8 +22,12 @@ from lo_sync.redact import RedactingFilter, redact, register_secret
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
 from tests.e2e import run_cli, secret_env, write_config
 
-SMALL = SimulatorConfig(coursera_contents=60, openclassrooms_courses=50,
-                        coursera_enrollments=200, openclassrooms_progress=120)
+SMALL = SimulatorConfig(
+    coursera_contents=60,
+    openclassrooms_courses=50,
+    coursera_enrollments=200,
+    openclassrooms_progress=120,
+)
 FAST = "http:\n  page_size: 20\n  max_retry_wait: 0.01\n  max_attempts: 3\nproviders:"
 WRONG_SECRET = "wrong-secret-Zq81-never-shown"
 
@@ -66,8 +70,10 @@ SCENARIOS = [
     ((Fault("bad_records", every=30),), ("sync-catalog",)),
     ((Fault("shrunk"),), ("sync-catalog",)),
     ((), ("archive",)),  # refused by the guard after the shrunk catalog
-    ((Fault("rate_limit", every=3, retry_after=0), Fault("token_expiry", every=2)),
-     ("sync-stats",)),
+    (
+        (Fault("rate_limit", every=3, retry_after=0), Fault("token_expiry", every=2)),
+        ("sync-stats",),
+    ),
 ]
 # The default run: successes, retries and token renewals logged, the token endpoint failing
 # and refusing. (Every invocation in test_faults.py is scanned too, without -v.)
@@ -96,8 +102,14 @@ def _secret_matrix(folder: Path, sim: Simulator, scenarios) -> list[str]:
     unreachable = write_config(nowhere, "http://127.0.0.1:9", **{"providers:": FAST})
     sim.set_faults(())
     for verbosity in ("-v", "-vv"):
-        result = run_cli(config, verbosity, "sync-catalog", "--provider", "coursera",
-                         env={SECRET_VARS["coursera"]: WRONG_SECRET})
+        result = run_cli(
+            config,
+            verbosity,
+            "sync-catalog",
+            "--provider",
+            "coursera",
+            env={SECRET_VARS["coursera"]: WRONG_SECRET},
+        )
         assert result.code == 2, result.stderr
         outputs += [result.stdout, result.stderr]
         result = run_cli(unreachable, verbosity, "sync-stats", "--provider", "openclassrooms")
@@ -106,8 +118,7 @@ def _secret_matrix(folder: Path, sim: Simulator, scenarios) -> list[str]:
     return outputs
 
 
-def test_no_secret_or_token_appears_in_any_output_log_or_database(tmp_path, sim,
-                                                                   assert_no_secrets):
+def test_no_secret_or_token_appears_in_any_output_log_or_database(tmp_path, sim, assert_no_secrets):
     outputs = _secret_matrix(tmp_path, sim, DEFAULT_SCENARIOS)
 
     assert len(sim.issued_tokens()) >= 10
@@ -135,26 +146,31 @@ def restore_logging():
         logging.getLogger(name).setLevel(level)
 
 
-def test_an_internal_error_carrying_secrets_is_shown_redacted(tmp_path, sim, monkeypatch,
-                                                              restore_logging):
+def test_an_internal_error_carrying_secrets_is_shown_redacted(
+    tmp_path, sim, monkeypatch, restore_logging
+):
     """A bug (an unexpected exception) whose text holds a secret, a bearer token and a token
     in a URL: the one-line message and the -vv traceback show none of them."""
     import lo_sync.sync
 
     config = fast_config(tmp_path, sim)
     monkeypatch.setenv(SECRET_VARS["coursera"], CREDENTIALS["coursera"]["client_secret"])
-    monkeypatch.setenv(SECRET_VARS["openclassrooms"],
-                       CREDENTIALS["openclassrooms"]["client_secret"])
+    monkeypatch.setenv(
+        SECRET_VARS["openclassrooms"], CREDENTIALS["openclassrooms"]["client_secret"]
+    )
     secret = CREDENTIALS["coursera"]["client_secret"]
-    leaked = (f"client_secret={secret} Authorization: Bearer not.registered.token-123 "
-              "https://api.example/x?access_token=also-unregistered-456")
+    leaked = (
+        f"client_secret={secret} Authorization: Bearer not.registered.token-123 "
+        "https://api.example/x?access_token=also-unregistered-456"
+    )
 
     def broken(*args, **kwargs):
         raise RuntimeError(leaked)
 
     monkeypatch.setattr(lo_sync.sync, "plan_catalog", broken)
-    result = CliRunner().invoke(cli, ["--config", str(config), "-vv", "sync-catalog",
-                                      "--provider", "coursera"])
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "-vv", "sync-catalog", "--provider", "coursera"]
+    )
 
     assert result.exit_code == 1
     output = result.output  # stdout and stderr, interleaved
@@ -166,10 +182,17 @@ def test_an_internal_error_carrying_secrets_is_shown_redacted(tmp_path, sim, mon
 def test_tokens_in_logged_urls_and_headers_are_redacted():
     register_secret("registered-token-abcdef")
     record = logging.LogRecord(
-        "lo_sync.http", logging.INFO, __file__, 1,
-        "GET %s headers=%s", ("https://h/x?access_token=url-token-1&start=0",
-                              {"Authorization": "Bearer header-token-2",
-                               "X-Other": "registered-token-abcdef"}), None)
+        "lo_sync.http",
+        logging.INFO,
+        __file__,
+        1,
+        "GET %s headers=%s",
+        (
+            "https://h/x?access_token=url-token-1&start=0",
+            {"Authorization": "Bearer header-token-2", "X-Other": "registered-token-abcdef"},
+        ),
+        None,
+    )
     RedactingFilter().filter(record)
     text = record.getMessage()
     for value in ("url-token-1", "header-token-2", "registered-token-abcdef"):
@@ -183,17 +206,23 @@ def test_tokens_in_logged_urls_and_headers_are_redacted():
 
 
 @pytest.mark.parametrize("key", ["base_url", "token_url"])
-@pytest.mark.parametrize("host", ["example.com", "10.0.0.1", "localhost.example.com",
-                                  "127.0.0.1.nip.io", "[2001:db8::1]"])
+@pytest.mark.parametrize(
+    "host",
+    ["example.com", "10.0.0.1", "localhost.example.com", "127.0.0.1.nip.io", "[2001:db8::1]"],
+)
 def test_plain_http_is_refused_unless_the_host_is_loopback(tmp_path, key, host):
     text = write_config(tmp_path, "http://127.0.0.1:9").read_text()
-    default = "http://127.0.0.1:9/coursera/ent/api" if key == "base_url" else (
-        "http://127.0.0.1:9/coursera/oauth2/client_credentials/token")
+    default = (
+        "http://127.0.0.1:9/coursera/ent/api"
+        if key == "base_url"
+        else ("http://127.0.0.1:9/coursera/oauth2/client_credentials/token")
+    )
     config = tmp_path / "config.yaml"
     config.write_text(text.replace(default, f"http://{host}/x"))
 
-    result = CliRunner().invoke(cli, ["--config", str(config), "archive", "--dry-run"],
-                                env=secret_env())
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "archive", "--dry-run"], env=secret_env()
+    )
 
     assert result.exit_code == 2
     assert f"providers.coursera.{key}: plain http is refused" in result.output
@@ -204,8 +233,9 @@ def test_plain_http_is_refused_unless_the_host_is_loopback(tmp_path, key, host):
 def test_plain_http_is_accepted_on_loopback(tmp_path, host):
     config = write_config(tmp_path, f"http://{host}:9")
 
-    result = CliRunner().invoke(cli, ["--config", str(config), "archive", "--dry-run"],
-                                env=secret_env())
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "archive", "--dry-run"], env=secret_env()
+    )
 
     # The config is fine; archive then refuses because no catalog sync ever ran.
     assert result.exit_code == 3, result.output
@@ -220,10 +250,27 @@ def self_signed_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True)
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     served = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -248,11 +295,15 @@ def self_signed_server(tmp_path_factory):
     server.server_close()
 
 
-@pytest.mark.parametrize("env", [
-    {},
-    # Variables that switch verification off in other tools, or in older requests versions.
-    {"CURL_CA_BUNDLE": "", "REQUESTS_CA_BUNDLE": "", "PYTHONHTTPSVERIFY": "0"},
-], ids=["plain", "hostile-env"])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        # Variables that switch verification off in other tools, or in older requests versions.
+        {"CURL_CA_BUNDLE": "", "REQUESTS_CA_BUNDLE": "", "PYTHONHTTPSVERIFY": "0"},
+    ],
+    ids=["plain", "hostile-env"],
+)
 def test_certificates_are_always_verified(tmp_path, self_signed_server, env, assert_no_secrets):
     url, served = self_signed_server
     config = write_config(tmp_path, url, **{"providers:": FAST})
@@ -271,12 +322,12 @@ def test_certificates_are_always_verified(tmp_path, self_signed_server, env, ass
 
 
 def _literal_config(folder: Path, sim_url: str, secret_text: str) -> Path:
-    return write_config(folder, sim_url, **{
-        "${" + SECRET_VARS["coursera"] + "}": secret_text})
+    return write_config(folder, sim_url, **{"${" + SECRET_VARS["coursera"] + "}": secret_text})
 
 
 def test_a_literal_secret_in_a_readable_config_warns_once_and_the_run_goes_on(
-        tmp_path, sim, assert_no_secrets):
+    tmp_path, sim, assert_no_secrets
+):
     secret = CREDENTIALS["coursera"]["client_secret"]
     config = _literal_config(tmp_path, sim.url, secret)
     config.chmod(0o644)
@@ -292,8 +343,9 @@ def test_a_literal_secret_in_a_readable_config_warns_once_and_the_run_goes_on(
 
 
 def _warnings(config: Path) -> list[str]:
-    result = CliRunner().invoke(cli, ["--config", str(config), "archive", "--dry-run"],
-                                env=secret_env())
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "archive", "--dry-run"], env=secret_env()
+    )
     assert result.exit_code == 3, result.output  # no catalog sync yet: the config was fine
     return [line for line in result.output.splitlines() if "warning" in line]
 

@@ -1,4 +1,5 @@
-"""sync-stats: one row per learner and content, matching, regressions kept, history, volume check."""
+"""sync-stats: one row per learner and content, matching, regressions kept, history,
+the volume check."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def stats(store, pcfg, records, **options):
     plan = sync.plan_stats(store, pcfg, [records], **options)
     if plan.refusal:
         raise plan.refusal
-    run_id = sync.apply_stats(store, pcfg, plan, "2026-11-23T03:20:00Z",
-                              options.get("accept_regressions", False))
+    run_id = sync.apply_stats(
+        store, pcfg, plan, "2026-11-23T03:20:00Z", options.get("accept_regressions", False)
+    )
     return plan, run_id
 
 
@@ -32,45 +34,88 @@ def progress(store, columns="course_external_id, learner_email, progress_percent
 
 
 def test_coursera_row_carries_every_statistic_in_our_units(store):
-    stats(store, COURSERA, [coursera_enrollment(
-        1, "Ada@Example.com", progress=100, completed=True, grade=0.875,
-        completedAt=1_763_900_000_000, lastActivityAt=1_763_900_123_456,
-        approxTotalCourseHrs=2.25, externalId="emp-1")])
+    stats(
+        store,
+        COURSERA,
+        [
+            coursera_enrollment(
+                1,
+                "Ada@Example.com",
+                progress=100,
+                completed=True,
+                grade=0.875,
+                completedAt=1_763_900_000_000,
+                lastActivityAt=1_763_900_123_456,
+                approxTotalCourseHrs=2.25,
+                externalId="emp-1",
+            )
+        ],
+    )
 
-    assert progress(store, "course_external_id, learner_email, learner_external_id, "
-                           "progress_percent, completed, completed_at, score_percent, "
-                           "time_spent_minutes, time_spent_theoretical, last_activity_at") == [
-        ("c-1", "ada@example.com", "emp-1", 100.0, 1, "2025-11-23T12:13:20Z", 87.5, 135.0, 0,
-         "2025-11-23T12:15:23Z")]
+    assert progress(
+        store,
+        "course_external_id, learner_email, learner_external_id, "
+        "progress_percent, completed, completed_at, score_percent, "
+        "time_spent_minutes, time_spent_theoretical, last_activity_at",
+    ) == [
+        (
+            "c-1",
+            "ada@example.com",
+            "emp-1",
+            100.0,
+            1,
+            "2025-11-23T12:13:20Z",
+            87.5,
+            135.0,
+            0,
+            "2025-11-23T12:15:23Z",
+        )
+    ]
 
 
 def test_the_same_learner_and_content_under_two_programs_keeps_one_row(store):
     in_progress = coursera_enrollment(1, "a@x.io", progress=90, programId="p1")
     done = coursera_enrollment(1, "A@X.io", progress=60, completed=True, programId="p2")
-    ahead = coursera_enrollment(2, "a@x.io", progress=70, programId="p1",
-                                lastActivityAt=1_700_000_000_000)
-    later = coursera_enrollment(2, "a@x.io", progress=70, programId="p2",
-                                lastActivityAt=1_800_000_000_000)
+    ahead = coursera_enrollment(
+        2, "a@x.io", progress=70, programId="p1", lastActivityAt=1_700_000_000_000
+    )
+    later = coursera_enrollment(
+        2, "a@x.io", progress=70, programId="p2", lastActivityAt=1_800_000_000_000
+    )
 
     plan, _ = stats(store, COURSERA, [in_progress, done, ahead, later])
 
     assert plan.counts["created"] == 2
     # completed first (even with less progress), then highest progress, then latest activity
     assert progress(store, "course_external_id, progress_percent, completed, program_id") == [
-        ("c-1", 60.0, 1, "p2"), ("c-2", 70.0, 0, "p2")]
+        ("c-1", 60.0, 1, "p2"),
+        ("c-2", 70.0, 0, "p2"),
+    ]
 
 
 def test_openclassrooms_time_spent_is_theoretical_and_computed_when_absent(store):
     catalog = sync.plan_catalog(store, OC, [[oc_course(5)]])  # duration 125 minutes
     sync.apply_catalog(store, OC, catalog, "2026-11-23T03:00:00Z")
 
-    stats(store, OC, [oc_progress(5, "sent@x.io", progress=40, timeSpent=50),
-                      oc_progress(5, "absent@x.io", progress=40, timeSpent=None),
-                      oc_progress(5, "done@x.io", progress=100, status="in-progress",
-                                  completedAt="2026-11-20T10:00:00Z")])
+    stats(
+        store,
+        OC,
+        [
+            oc_progress(5, "sent@x.io", progress=40, timeSpent=50),
+            oc_progress(5, "absent@x.io", progress=40, timeSpent=None),
+            oc_progress(
+                5,
+                "done@x.io",
+                progress=100,
+                status="in-progress",
+                completedAt="2026-11-20T10:00:00Z",
+            ),
+        ],
+    )
 
-    assert progress(store, "learner_email, time_spent_minutes, time_spent_theoretical, completed") \
-        == [("absent@x.io", 50.0, 1, 0), ("done@x.io", 48.0, 1, 1), ("sent@x.io", 50.0, 1, 0)]
+    assert progress(
+        store, "learner_email, time_spent_minutes, time_spent_theoretical, completed"
+    ) == [("absent@x.io", 50.0, 1, 0), ("done@x.io", 48.0, 1, 1), ("sent@x.io", 50.0, 1, 0)]
 
 
 def test_a_completion_reported_as_undone_is_kept_and_recorded_as_a_regression(store):
@@ -80,10 +125,20 @@ def test_a_completion_reported_as_undone_is_kept_and_recorded_as_a_regression(st
 
     assert plan.counts["regressions"] == 1
     assert progress(store, "progress_percent, completed, completed_at, regression") == [
-        (100.0, 1, "2025-11-01T12:26:40Z", 1)]
-    history = rows(store, "SELECT field, old_value, new_value, regression FROM progress_history "
-                          "WHERE run_id = ? ORDER BY field", (run_id,))
-    assert ("completed", "1", "0", 1) in history and ("progress_percent", "100.0", "30.0", 1) in history
+        (100.0, 1, "2025-11-01T12:26:40Z", 1)
+    ]
+    history = rows(
+        store,
+        "SELECT field, old_value, new_value, regression FROM progress_history "
+        "WHERE run_id = ? ORDER BY field",
+        (run_id,),
+    )
+    assert ("completed", "1", "0", 1) in history and (
+        "progress_percent",
+        "100.0",
+        "30.0",
+        1,
+    ) in history
 
 
 def test_a_kept_regression_is_counted_once_not_every_night(store):
@@ -98,24 +153,31 @@ def test_a_kept_regression_is_counted_once_not_every_night(store):
 def test_accept_regressions_takes_the_providers_values(store):
     stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=100, completed=True)])
 
-    plan, _ = stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=30)],
-                    accept_regressions=True)
+    plan, _ = stats(
+        store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=30)], accept_regressions=True
+    )
 
     assert plan.counts["regressions"] == 1
     assert progress(store, "progress_percent, completed, completed_at, regression") == [
-        (30.0, 0, None, 0)]
+        (30.0, 0, None, 0)
+    ]
 
 
 def test_every_change_is_recorded_with_old_and_new_values_and_its_run(store):
     stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=20)])
 
-    _, run_id = stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=65,
-                                                            approxTotalCourseHrs=3)])
+    _, run_id = stats(
+        store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=65, approxTotalCourseHrs=3)]
+    )
 
-    assert rows(store, "SELECT run_id, field, old_value, new_value, regression "
-                       "FROM progress_history ORDER BY field") == [
+    assert rows(
+        store,
+        "SELECT run_id, field, old_value, new_value, regression "
+        "FROM progress_history ORDER BY field",
+    ) == [
         (run_id, "progress_percent", "20.0", "65.0", 0),
-        (run_id, "time_spent_minutes", "90.0", "180.0", 0)]
+        (run_id, "time_spent_minutes", "90.0", "180.0", 0),
+    ]
 
 
 def test_a_learner_missing_from_the_report_keeps_their_row(store):
@@ -127,17 +189,21 @@ def test_a_learner_missing_from_the_report_keeps_their_row(store):
 
 
 def test_matching_by_email_any_case_then_external_id_and_ambiguity_reported(store):
-    import_learners(store, [
-        {"email": "ada@x.io", "external_id": "E1", "name": "Ada"},
-        {"email": "bob@x.io", "external_id": "E2", "name": "Bob"},
-        {"email": "cy@x.io", "external_id": "E3", "name": "Cy"},
-        {"email": "dee@x.io", "external_id": "E3", "name": "Dee"},
-    ], dry_run=False)
+    import_learners(
+        store,
+        [
+            {"email": "ada@x.io", "external_id": "E1", "name": "Ada"},
+            {"email": "bob@x.io", "external_id": "E2", "name": "Bob"},
+            {"email": "cy@x.io", "external_id": "E3", "name": "Cy"},
+            {"email": "dee@x.io", "external_id": "E3", "name": "Dee"},
+        ],
+        dry_run=False,
+    )
     records = [
-        coursera_enrollment(1, "ADA@x.io"),                        # e-mail, any case
+        coursera_enrollment(1, "ADA@x.io"),  # e-mail, any case
         coursera_enrollment(1, "bob.personal@x.io", externalId="E2"),  # external id fallback
-        coursera_enrollment(1, "stranger@x.io"),                   # unknown
-        coursera_enrollment(1, "who@x.io", externalId="E3"),       # two learners hold E3
+        coursera_enrollment(1, "stranger@x.io"),  # unknown
+        coursera_enrollment(1, "who@x.io", externalId="E3"),  # two learners hold E3
     ]
 
     plan, _ = stats(store, COURSERA, records)
@@ -161,21 +227,45 @@ def test_a_report_shrunk_by_more_than_half_is_refused_unless_forced(store):
         stats(store, COURSERA, [coursera_enrollment(i, "a@x.io", progress=90) for i in range(4)])
     assert {r[2] for r in progress(store)} == {50.0}
 
-    stats(store, COURSERA, [coursera_enrollment(i, "a@x.io", progress=90) for i in range(4)],
-          force=True)
+    stats(
+        store,
+        COURSERA,
+        [coursera_enrollment(i, "a@x.io", progress=90) for i in range(4)],
+        force=True,
+    )
     assert sorted(r[2] for r in progress(store)) == [50.0] * 6 + [90.0] * 4
 
 
 def test_merge_never_lowers_completion_without_consent():
-    stored = {"completed": 1, "completed_at": "T1", "progress_percent": 100.0, "regression": 0,
-              **{f: None for f in ("learner_external_id", "learner_name", "score_percent",
-                                   "time_spent_minutes", "time_spent_theoretical",
-                                   "last_activity_at", "enrolled_at", "program_id")},
-              "course_external_id": "c", "learner_email": "a@x.io"}
+    stored = {
+        "completed": 1,
+        "completed_at": "T1",
+        "progress_percent": 100.0,
+        "regression": 0,
+        **{
+            f: None
+            for f in (
+                "learner_external_id",
+                "learner_name",
+                "score_percent",
+                "time_spent_minutes",
+                "time_spent_theoretical",
+                "last_activity_at",
+                "enrolled_at",
+                "program_id",
+            )
+        },
+        "course_external_id": "c",
+        "learner_email": "a@x.io",
+    }
     fetched = {**stored, "completed": 0, "completed_at": None, "progress_percent": 10.0}
     fetched.pop("regression")
 
     merged, _, kind = sync.merge_progress(stored, fetched, accept_regressions=False)
 
     assert (merged["completed"], merged["completed_at"], merged["progress_percent"], kind) == (
-        1, "T1", 100.0, 1)
+        1,
+        "T1",
+        100.0,
+        1,
+    )

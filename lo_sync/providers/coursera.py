@@ -126,12 +126,14 @@ def stat_row(record: dict) -> dict:
     if not isinstance(completed, bool):
         raise RecordError(f"isCompleted is not a boolean: {completed!r}")
     grade = record.get("grade")
-    if grade is not None and (isinstance(grade, bool) or not isinstance(grade, int | float)
-                              or not 0 <= grade <= 1):
+    if grade is not None and (
+        isinstance(grade, bool) or not isinstance(grade, int | float) or not 0 <= grade <= 1
+    ):
         raise RecordError(f"grade is not on 0-1: {grade!r}")
     hours = record.get("approxTotalCourseHrs")
-    if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float)
-                              or hours < 0):
+    if hours is not None and (
+        isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0
+    ):
         raise RecordError(f"approxTotalCourseHrs is not a number of hours: {hours!r}")
     return {
         "course_external_id": str(content_id),

@@ -1,4 +1,5 @@
-"""OpenClassrooms: catalog from `/organizations/{id}/courses`, statistics from `.../learners/progress`.
+"""OpenClassrooms: catalog from `/organizations/{id}/courses`, statistics from
+`/organizations/{id}/learners/progress`.
 
 Only OpenClassrooms' general conventions are public (bearer auth, bare JSON arrays,
 `Range: items=` paging); paths and fields are the project's choice, per
@@ -53,8 +54,9 @@ def course_row(record: dict) -> dict:
     if not isinstance(record, dict):
         raise RecordError("record is not an object")
     duration = record.get("duration")
-    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float)
-                                 or duration < 0):
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0
+    ):
         raise RecordError(f"duration is not minutes: {duration!r}")
     return {
         "external_id": _integer_id(record, "id"),
@@ -79,8 +81,9 @@ def stat_row(record: dict) -> dict:
     progress = percent(record.get("progress"), "progress")
     status = optional_text(record, "status")
     time_spent = record.get("timeSpent")
-    if time_spent is not None and (isinstance(time_spent, bool)
-                                   or not isinstance(time_spent, int | float) or time_spent < 0):
+    if time_spent is not None and (
+        isinstance(time_spent, bool) or not isinstance(time_spent, int | float) or time_spent < 0
+    ):
         raise RecordError(f"timeSpent is not minutes: {time_spent!r}")
     user_id = record.get("userId")
     return {
