@@ -111,16 +111,19 @@ class LoSyncGroup(click.Group):
             ctx.exit(EXIT_SYNC_FAILED)
 
 
+provider_option = click.option(
+    "--provider",
+    "providers",
+    multiple=True,
+    type=click.Choice(sorted(PROVIDERS)),
+    help="Only this provider (repeatable). Default: every configured provider.",
+)
+
+
 def provider_options(func: Callable) -> Callable:
     """--provider and --dry-run, shared by every command that talks to providers."""
 
-    @click.option(
-        "--provider",
-        "providers",
-        multiple=True,
-        type=click.Choice(sorted(PROVIDERS)),
-        help="Only this provider (repeatable). Default: every configured provider.",
-    )
+    @provider_option
     @click.option(
         "--dry-run",
         is_flag=True,
@@ -307,13 +310,7 @@ def learners_import(app: App, csv_file: Path, dry_run: bool):
 
 
 @cli.command("stats")
-@click.option(
-    "--provider",
-    "providers",
-    multiple=True,
-    type=click.Choice(sorted(PROVIDERS)),
-    help="Only this provider.",
-)
+@provider_option
 @click.option("--course", metavar="ID", help="One line per learner for this course's external id.")
 @click.option(
     "--format",
