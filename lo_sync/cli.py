@@ -28,7 +28,7 @@ from lo_sync.lock import exclusive
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import RedactingFilter, redact
-from lo_sync.store import Store, disk_trouble
+from lo_sync.store import Store, disk_trouble, missing_folder
 
 EXIT_INTERRUPTED = 130
 
@@ -57,7 +57,7 @@ class App:
         with ExitStack() as stack:
             if write:
                 if not path.parent.is_dir():
-                    raise InputError(f"database folder {path.parent} does not exist")
+                    raise InputError(missing_folder(path))
                 stack.enter_context(exclusive(path))
             store = Store.open(path, readonly=not write)
             stack.callback(store.close)

@@ -225,7 +225,7 @@ class Store:
         if readonly and not path.exists():
             return cls._in_memory()
         if not path.parent.is_dir():
-            raise InputError(f"database folder {path.parent} does not exist")
+            raise InputError(missing_folder(path))
         if not readonly and not path.exists():
             try:
                 # Owner-only from the first byte: progress data is personal data.
@@ -1010,6 +1010,11 @@ def _roll_back_hot_journal(path: Path) -> None:
             f"database {path} was left mid-write by an interrupted run and this user cannot "
             f"roll it back ({exc}); run lo-sync once without --dry-run as its owner"
         ) from None
+
+
+def missing_folder(path: Path) -> str:
+    what = "is not a folder" if path.parent.exists() else "does not exist"
+    return f"database folder {path.parent} {what}"
 
 
 def _describe_open_error(path: Path, exc: sqlite3.DatabaseError) -> str:
