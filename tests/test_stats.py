@@ -269,3 +269,28 @@ def test_merge_never_lowers_completion_without_consent():
         100.0,
         1,
     )
+
+
+def test_the_report_counts_only_the_company_s_learners_once_they_are_imported(store):
+    from lo_sync.report import statistics_rows
+
+    stats(
+        store,
+        COURSERA,
+        [
+            coursera_enrollment(1, "ada@x.io", progress=100, completed=True),
+            coursera_enrollment(1, "left.company@x.io", progress=20),
+        ],
+    )
+    everyone = statistics_rows(store, (), None)
+    assert (everyone[0]["learners_started"], everyone[0]["learners_completed"]) == (2, 1)
+
+    import_learners(
+        store, [{"email": "ada@x.io", "external_id": None, "name": "Ada"}], dry_run=False
+    )
+
+    company = statistics_rows(store, (), None)
+    assert (company[0]["learners_started"], company[0]["average_progress_percent"]) == (1, 100.0)
+    assert [r["learner_email"] for r in statistics_rows(store, ("coursera",), "c-1")] == [
+        "ada@x.io"
+    ]
