@@ -145,8 +145,17 @@ class Reporter:
         from rich.table import Table
 
         table = Table(title=title, title_justify="left")
-        for name in rows[0]:
-            table.add_column(name, overflow="fold")
+        for i, name in enumerate(rows[0]):
+            # Ids and numbers never wrap mid-token (headers wrap between words);
+            # free text such as titles folds instead.
+            widest = max(len(line[i]) for line in cells)
+            textual = any(isinstance(row[name], str) and " " in row[name] for row in rows)
+            table.add_column(
+                name.replace("_", " "),
+                min_width=min(widest, 12) if textual else widest,
+                overflow="fold",
+                justify="left" if textual or i < 2 else "right",
+            )
         for line in cells:
             table.add_row(*line)
         self.console.print(table)
