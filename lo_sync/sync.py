@@ -17,10 +17,11 @@ from typing import Any
 
 from lo_sync.config import Config, ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
-from lo_sync.http import ApiClient, RetryPolicy, read_ahead
+from lo_sync.http import ApiClient, RetryPolicy
 from lo_sync.providers import PROVIDERS, RecordError
 from lo_sync.redact import redact
-from lo_sync.store import PROGRESS_FIELDS, Store, utc_now
+from lo_sync.store import PROGRESS_FIELDS, Store, course_values, progress_values, utc_now
+from lo_sync.worker import run_in_child
 
 log = logging.getLogger("lo_sync.sync")
 
@@ -62,11 +63,49 @@ def make_client(
     )
 
 
+@dataclass
+class MappedPage:
+    """One page of provider records mapped to rows in the store's staging column order."""
+
+    rows: list[tuple]
+    rejected: list[tuple[str, Any]]  # (reason, raw record) for records that break the contract
+    records: int  # records on the page, rejected ones included
+
+
+# What each kind of fetch pulls, maps each record with, and stages as.
+_KINDS = {
+    "courses": ("fetch_courses", "course_row", course_values),
+    "stats": ("fetch_stats", "stat_row", progress_values),
+}
+
+
+def map_page(records: list, mapper: Callable[[Any], dict], values) -> MappedPage:
+    rows: list[tuple] = []
+    rejected: list[tuple[str, Any]] = []
+    for record in records:
+        try:
+            rows.append(values(mapper(record)))
+        except RecordError as exc:
+            rejected.append((str(exc), record))
+    return MappedPage(rows, rejected, len(records))
+
+
 def fetch_pages(client: ApiClient, pcfg: ProviderConfig, kind: str, page_size: int | None):
-    """The provider's pages of raw records for `kind` ('courses' or 'stats')."""
+    """The provider's pages for `kind` ('courses' or 'stats'), already mapped to rows.
+
+    Fetching, JSON decoding and mapping run in a child process while this one
+    stages the previous page: they are most of a large fetch's CPU, and the GIL
+    would serialize them with the staging in a thread.
+    """
     module = PROVIDERS[pcfg.name]
-    fetch = module.fetch_courses if kind == "courses" else module.fetch_stats
-    return read_ahead(fetch(client, pcfg, page_size))
+    fetch_name, mapper_name, values = _KINDS[kind]
+    fetch, mapper = getattr(module, fetch_name), getattr(module, mapper_name)
+
+    def produce():
+        for records in fetch(client, pcfg, page_size):
+            yield map_page(records, mapper, values)
+
+    return run_in_child(produce)
 
 
 def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:
@@ -78,32 +117,32 @@ def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None
 
 
 def _stage_fetch(
-    provider: str,
+    pcfg: ProviderConfig,
     kind: str,
-    pages: Iterable[list[dict]],
-    mapper,
-    stage: Callable[[list[dict]], None],
+    pages: Iterable[MappedPage | list[dict]],
+    stage: Callable[[list[tuple]], None],
     on_page: PageCallback | None,
 ) -> list[tuple[str, Any]]:
-    """Map every page's records to rows and stage them, page by page.
+    """Stage every page's rows, page by page; pages of raw records are mapped here.
 
     Records that break the contract are set aside and returned with their reason;
     more than REJECT_THRESHOLD of them fails the whole fetch.
     """
+    module = PROVIDERS[pcfg.name]
+    _, mapper_name, values = _KINDS[kind]
+    mapper = getattr(module, mapper_name)
     rejected: list[tuple[str, Any]] = []
     seen = 0
     for page in pages:
-        rows = []
-        for record in page:
-            try:
-                rows.append(mapper(record))
-            except RecordError as exc:
-                rejected.append((str(exc), record))
-        stage(rows)
-        seen += len(page)
+        if not isinstance(page, MappedPage):
+            page = map_page(page, mapper, values)
+        stage(page.rows)
+        rejected.extend(page.rejected)
+        seen += page.records
         if on_page:
             on_page(seen)
-    _check_rejected(provider, kind, len(rejected), seen)
+    what = "course" if kind == "courses" else "statistics"
+    _check_rejected(pcfg.name, what, len(rejected), seen)
     return rejected
 
 
@@ -113,7 +152,7 @@ def _stage_fetch(
 def plan_catalog(
     store: Store,
     pcfg: ProviderConfig,
-    pages: Iterable[list[dict]],
+    pages: Iterable[MappedPage | list[dict]],
     on_page: PageCallback | None = None,
 ) -> Plan:
     """Stage a whole catalog fetch and diff it against the stored courses."""
@@ -128,7 +167,7 @@ def plan_catalog(
                 "shifted while paging, so others may have been skipped. Nothing applied"
             )
 
-    rejected = _stage_fetch(pcfg.name, "course", pages, module.course_row, stage, on_page)
+    rejected = _stage_fetch(pcfg, "courses", pages, stage, on_page)
     store.mark_listed(
         str(raw[module.COURSE_ID_FIELD])
         for _, raw in rejected
@@ -275,19 +314,16 @@ def _progress_changes(store: Store, provider: str, accept: bool):
 def plan_stats(
     store: Store,
     pcfg: ProviderConfig,
-    pages: Iterable[list[dict]],
+    pages: Iterable[MappedPage | list[dict]],
     *,
     accept_regressions: bool = False,
     force: bool = False,
     on_page: PageCallback | None = None,
 ) -> Plan:
     """Stage a whole statistics fetch and diff it against the stored progress rows."""
-    module = PROVIDERS[pcfg.name]
-    store.start_progress_stage()
-    rejected = _stage_fetch(
-        pcfg.name, "statistics", pages, module.stat_row, store.stage_progress, on_page
-    )
-    store.finish_progress_stage()
+    store.start_progress_stage(pcfg.name)
+    rejected = _stage_fetch(pcfg, "stats", pages, store.stage_progress, on_page)
+    store.finish_progress_stage(pcfg.name)
     store.fill_theoretical_time(pcfg.name)
     store.snapshot_progress_diff(pcfg.name)
 
@@ -323,7 +359,9 @@ def plan_stats(
         )
     plan.more_changes += max(0, counts["created"] - SAMPLE)
 
-    unmatched, unmatched_sample, ambiguous, ambiguous_sample = store.unmatched_learners(5)
+    unmatched, unmatched_sample, ambiguous, ambiguous_sample = store.unmatched_learners(
+        pcfg.name, 5
+    )
     missing_courses, missing_sample = store.courses_not_in_catalog(pcfg.name, 5)
     counts.update(unmatched=unmatched, ambiguous=ambiguous, not_in_catalog=missing_courses)
     if unmatched:

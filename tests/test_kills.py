@@ -438,7 +438,7 @@ INTERRUPTIONS = [
     for sig in (signal.SIGTERM, signal.SIGINT)
     for scenario, trigger, label in (
         ("catalog-next-day", AfterRequests(2), "mid-fetch"),
-        ("stats-next-day", InWrite(1, 0.02), "mid-apply"),
+        ("stats-next-day", InWrite(1, 0.0), "mid-apply"),
     )
 ]
 

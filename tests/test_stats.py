@@ -294,3 +294,111 @@ def test_the_report_counts_only_the_company_s_learners_once_they_are_imported(st
     assert [r["learner_email"] for r in statistics_rows(store, ("coursera",), "c-1")] == [
         "ada@x.io"
     ]
+
+
+# --- reruns: only what changed is staged and compared ------------------------------------------
+
+
+def staged(store):
+    return rows(store, "SELECT course_external_id, learner_email FROM temp.stage_progress")
+
+
+def test_a_rerun_stages_and_compares_only_the_rows_that_changed(store):
+    night = [coursera_enrollment(i, "a@x.io", progress=10 * i) for i in range(1, 5)]
+    stats(store, COURSERA, night)
+
+    night[2] = coursera_enrollment(3, "a@x.io", progress=95)
+    plan, _ = stats(store, COURSERA, night)
+
+    assert staged(store) == [("c-3", "a@x.io")]
+    assert {k: plan.counts[k] for k in ("fetched", "created", "updated", "unchanged")} == {
+        "fetched": 4,
+        "created": 0,
+        "updated": 1,
+        "unchanged": 3,
+    }
+    assert sorted(r[2] for r in progress(store)) == [10.0, 20.0, 40.0, 95.0]
+
+
+def test_an_unchanged_best_row_still_outranks_a_changed_row_of_another_program(store):
+    done = coursera_enrollment(1, "a@x.io", progress=60, completed=True, programId="p2")
+    stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=80, programId="p1"), done])
+
+    plan, _ = stats(
+        store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=90, programId="p1"), done]
+    )
+
+    assert progress(store, "progress_percent, completed, program_id") == [(60.0, 1, "p2")]
+    assert (plan.counts["fetched"], plan.counts["updated"], plan.counts["unchanged"]) == (1, 0, 1)
+
+
+def test_a_changed_row_of_another_program_that_now_ranks_first_replaces_the_stored_one(store):
+    done = coursera_enrollment(1, "a@x.io", progress=60, completed=True, programId="p2")
+    stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=80, programId="p1"), done])
+
+    finished = coursera_enrollment(1, "a@x.io", progress=100, completed=True, programId="p1")
+    plan, _ = stats(store, COURSERA, [done, finished])
+
+    assert progress(store, "progress_percent, completed, program_id") == [(100.0, 1, "p1")]
+    assert (plan.counts["fetched"], plan.counts["updated"]) == (1, 1)
+
+
+def test_whole_numbers_from_the_provider_fingerprint_like_the_reals_stored_for_them(store):
+    from lo_sync.store import STAGED_PROGRESS, row_fingerprint
+
+    night = [coursera_enrollment(1, "a@x.io", progress=50, grade=1, approxTotalCourseHrs=2)]
+    stats(store, COURSERA, night)
+
+    # What an upgrade computes from the stored row must be what a fetch computes.
+    stored = rows(store, f"SELECT row_hash, {', '.join(STAGED_PROGRESS)} FROM progress")[0]
+    assert stored[0] == row_fingerprint(stored[1:])
+
+
+def test_a_kept_regression_is_compared_every_night_so_it_can_still_be_accepted(store):
+    stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=100, completed=True)])
+    stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=30)])
+    assert rows(store, "SELECT regression, row_hash FROM progress") == [(1, None)]
+
+    plan, _ = stats(
+        store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=30)], accept_regressions=True
+    )
+
+    assert plan.counts["updated"] == 1
+    assert progress(store, "progress_percent, completed, regression") == [(30.0, 0, 0)]
+    assert rows(store, "SELECT row_hash IS NOT NULL FROM progress") == [(1,)]
+
+
+def test_unmatched_learners_are_still_reported_on_a_night_with_no_change(store):
+    import_learners(
+        store, [{"email": "ada@x.io", "external_id": None, "name": "Ada"}], dry_run=False
+    )
+    night = [coursera_enrollment(1, "ada@x.io"), coursera_enrollment(1, "stranger@x.io")]
+    stats(store, COURSERA, night)
+
+    plan, _ = stats(store, COURSERA, night)
+
+    assert staged(store) == []
+    assert plan.counts["unmatched"] == 1
+    assert "stranger@x.io" in " ".join(plan.notes)
+
+
+def test_upgrading_a_database_fingerprints_its_stored_rows(tmp_path):
+    from lo_sync.store import Store
+
+    path = tmp_path / "old.db"
+    old = Store.open(path)
+    night = [coursera_enrollment(i, "a@x.io") for i in range(3)]
+    stats(old, COURSERA, night)
+    # Back to the schema before fingerprints, as an older lo-sync left it.
+    old.conn.execute("ALTER TABLE progress DROP COLUMN row_hash")
+    old.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm003_progress_row_hash'")
+    old.close()
+
+    upgraded = Store.open(path)
+    try:
+        assert rows(upgraded, "SELECT count(*) FROM progress WHERE row_hash IS NULL") == [(0,)]
+        plan, _ = stats(upgraded, COURSERA, night)
+        assert staged(upgraded) == []
+        assert plan.counts["unchanged"] == 3
+    finally:
+        upgraded.close()

@@ -143,10 +143,11 @@ def stat_row(record: dict) -> dict:
         "progress_percent": percent(record.get("overallProgress"), "overallProgress"),
         "completed": int(completed),
         "completed_at": iso_from_epoch_ms(record.get("completedAt"), "completedAt"),
-        # grade is on 0-1 and absent until graded.
-        "score_percent": None if grade is None else round(grade * 100, 2),
+        # grade is on 0-1 and absent until graded. float(): a whole number must map to
+        # the REAL that is stored, or its row fingerprint would differ from the stored one.
+        "score_percent": None if grade is None else round(float(grade) * 100, 2),
         # approxTotalCourseHrs is hours spent on this content item (course or specialization).
-        "time_spent_minutes": None if hours is None else round(hours * 60, 2),
+        "time_spent_minutes": None if hours is None else round(float(hours) * 60, 2),
         "time_spent_theoretical": 0,
         "last_activity_at": iso_from_epoch_ms(record.get("lastActivityAt"), "lastActivityAt"),
         "enrolled_at": iso_from_epoch_ms(record.get("enrolledAt"), "enrolledAt"),

@@ -1,0 +1,174 @@
+"""Run a fetch in a forked child process, so decoding overlaps with writing to SQLite.
+
+On a million-row fetch the bottleneck is Python, not the network: decoding JSON and
+mapping each record to a row. A thread cannot overlap that with the parent's SQLite
+writes, because both hold the GIL; a second process runs on the other core.
+
+The child is made with `os.fork()`, so it starts with the configured HTTP client, its
+token and the mapping code already in memory: nothing is imported again, and no secret
+is sent to it.
+
+The read-ahead is bounded by the pipe: the child blocks in its send as soon as the pipe's
+buffer (64 KiB on Linux) is full, so it is never more than about one item ahead of the
+parent and memory stays flat however large the fetch.
+
+The child never outlives the parent. On Linux the kernel kills it when the parent dies
+(PR_SET_PDEATHSIG); elsewhere its next send fails with EPIPE and it exits.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection, Pipe
+from typing import NoReturn, TypeVar
+
+from lo_sync.errors import ProviderError
+from lo_sync.http import read_ahead
+
+T = TypeVar("T")
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def run_in_child(
+    produce: Callable[[], Iterable[T]], *, use_process: bool | None = None
+) -> Iterator[T]:
+    """Yield, in order, what `produce()` yields, computing it in a forked child process.
+
+    An exception in `produce()` is raised here as the same type with the same message (or
+    as a ProviderError naming its type, when it does not survive pickling). If the child
+    dies without a word (killed, out of memory), a ProviderError says so. However the
+    consumer stops (break, close, exception, Ctrl-C), the child is killed and reaped.
+
+    `use_process=None` uses a child where `os.fork` exists; `False` runs `produce()` in
+    a read-ahead thread instead (lo_sync.http.read_ahead).
+    """
+    if use_process is None:
+        use_process = hasattr(os, "fork")
+    if not use_process:
+        yield from read_ahead(iter(produce()))
+        return
+
+    receiver, sender = Pipe(duplex=False)
+    parent_pid = os.getpid()
+    # Ctrl-C is held back across fork: until the child ignores SIGINT, a KeyboardInterrupt
+    # there would unwind into the caller's code and its copied SQLite connection.
+    blocked_before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pid = None
+    status = None
+    try:
+        pid = os.fork()
+        if pid == 0:
+            _serve(produce, receiver, sender, parent_pid, blocked_before)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)
+        sender.close()
+        while True:
+            try:
+                kind, payload = pickle.loads(receiver.recv_bytes())
+            except (EOFError, OSError):
+                status = _reap(pid)
+                raise ProviderError(
+                    f"the fetch worker process died ({_describe(status)}) before the fetch "
+                    "ended; nothing applied"
+                ) from None
+            if kind == "item":
+                yield payload
+                continue
+            status = _reap(pid)
+            if kind == "error":
+                raise payload from None
+            return
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)  # again, in case fork failed
+        if pid and status is None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _reap(pid)
+        sender.close()
+        receiver.close()
+
+
+def _serve(
+    produce: Callable[[], Iterable[T]],
+    receiver: Connection,
+    sender: Connection,
+    parent_pid: int,
+    blocked_before: set[signal.Signals],
+) -> NoReturn:
+    """The child's whole life. It leaves only through `os._exit`: the caller's stack and
+    SQLite connections were copied by fork and must never run here, and skipping cleanup
+    also keeps the parent's unflushed stdout buffer from being written twice."""
+    exit_code = 1
+    try:
+        _die_with_parent(parent_pid)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C, and kills us
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)
+        receiver.close()
+        # Inherited objects move to the permanent generation, so the child's collections
+        # (one every few hundred dicts while decoding JSON) no longer walk the parent's
+        # whole heap, nor dirty, and so copy, every page of it.
+        gc.freeze()
+        try:
+            for item in produce():
+                if not _send(sender, "item", item):
+                    return
+            if _send(sender, "done", None):
+                exit_code = 0
+        except BaseException as exc:
+            _send(sender, "error", _portable(exc))
+    finally:
+        os._exit(exit_code)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    except (OSError, AttributeError):
+        pass  # not Linux: EPIPE on the next send is what stops us
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _send(sender: Connection, kind: str, payload: object) -> bool:
+    """Send one message; False when the parent is gone."""
+    message = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        sender.send_bytes(message)
+    except OSError:
+        return False
+    return True
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc` if the parent can unpickle it as the same thing, else a ProviderError naming it.
+
+    Pickling calls `type(exc)(*exc.args)` on the way back, which fails for exceptions whose
+    `__init__` wants other arguments than the ones it passed to `Exception.__init__`.
+    """
+    try:
+        copy = pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+        if type(copy) is type(exc) and str(copy) == str(exc):
+            return exc
+    except Exception:
+        pass
+    return ProviderError(f"{type(exc).__name__}: {exc}")
+
+
+def _reap(pid: int) -> int:
+    return os.waitpid(pid, 0)[1]
+
+
+def _describe(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return f"killed by signal {-code}, {signal.Signals(-code).name}"
+    return f"exited with code {code}"

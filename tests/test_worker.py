@@ -1,0 +1,272 @@
+"""run_in_child: a fetch in a forked child hands the parent every item in order, its
+errors as the same types, stays only a little ahead, and never outlives the consumer."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lo_sync.errors import ConfigError, DataError, ProviderError
+from lo_sync.worker import run_in_child
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def assert_gone(pid: int) -> None:
+    """The child is neither running nor a zombie waiting to be reaped."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def runs(pid: int) -> bool:
+    """Whether `pid` still runs. A zombie counts as gone: it is not our child here, and
+    whoever adopted it may never reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def pid_then_forever():
+    yield os.getpid()
+    while True:
+        yield os.getpid()
+
+
+def pid_then_sleep():
+    yield os.getpid()
+    time.sleep(60)
+
+
+class NeedsTwoArguments(Exception):
+    def __init__(self, code: int, detail: str):
+        super().__init__(f"{code}: {detail}")
+
+
+# --- what arrives ---------------------------------------------------------------------------------
+
+
+def test_every_item_arrives_in_order_from_another_process():
+    def pages():
+        for number in range(500):
+            yield [(number, row, os.getpid()) for row in range(20)]
+
+    received = list(run_in_child(pages))
+
+    child_pid = received[0][0][2]
+    assert child_pid != os.getpid()
+    assert received == [[(n, row, child_pid) for row in range(20)] for n in range(500)]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        DataError("coursera: item 7 has no id"),
+        ProviderError("coursera: HTTP 503 after 5 attempts"),
+        ConfigError(["a", "b"], source="x.yaml"),
+        ValueError("boom"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_an_error_in_the_fetch_arrives_after_the_items_before_it_as_the_same_type(error):
+    def pages():
+        yield 1
+        yield 2
+        raise error
+
+    received = []
+    with pytest.raises(type(error)) as raised:
+        for item in run_in_child(pages):
+            received.append(item)
+
+    assert received == [1, 2]
+    assert str(raised.value) == str(error)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_a_config_error_keeps_its_problems_and_source():
+    def pages():
+        raise ConfigError(["a", "b"], source="x.yaml")
+        yield
+
+    with pytest.raises(ConfigError) as raised:
+        list(run_in_child(pages))
+
+    assert (raised.value.problems, raised.value.source) == (["a", "b"], "x.yaml")
+
+
+@pytest.mark.parametrize(
+    "error, names",
+    [
+        (NeedsTwoArguments(42, "the answer"), "NeedsTwoArguments: 42: the answer"),
+        (ValueError(threading.Lock()), "ValueError: <unlocked _thread.lock object"),
+    ],
+    ids=["cannot be unpickled", "cannot be pickled"],
+)
+def test_an_error_that_cannot_cross_the_pipe_arrives_as_a_provider_error_naming_it(error, names):
+    def pages():
+        yield 1
+        raise error
+
+    with pytest.raises(ProviderError) as raised:
+        list(run_in_child(pages))
+
+    assert str(raised.value).startswith(names)
+
+
+def test_without_a_process_the_fetch_runs_in_this_process_and_still_raises():
+    def pages():
+        yield os.getpid()
+        raise DataError("coursera: item 7 has no id")
+
+    stream = run_in_child(pages, use_process=False)
+
+    assert next(stream) == os.getpid()
+    with pytest.raises(DataError, match="item 7 has no id"):
+        next(stream)
+
+
+# --- the child never outlives the consumer --------------------------------------------------------
+
+
+def test_breaking_out_of_the_loop_kills_and_reaps_the_child():
+    def first_two() -> list[int]:
+        received = []
+        for child_pid in run_in_child(pid_then_forever):
+            received.append(child_pid)
+            if len(received) == 2:
+                break
+        return received
+
+    child_pid, _ = first_two()
+
+    assert_gone(child_pid)
+
+
+def test_closing_the_stream_kills_and_reaps_the_child():
+    stream = run_in_child(pid_then_forever)
+    child_pid = next(stream)
+
+    stream.close()
+
+    assert_gone(child_pid)
+
+
+def test_an_error_while_storing_an_item_kills_and_reaps_the_child():
+    seen = []
+
+    def store_all():
+        for child_pid in run_in_child(pid_then_forever):
+            seen.append(child_pid)
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        store_all()
+
+    assert_gone(seen[0])
+
+
+def test_ctrl_c_reaching_the_child_is_left_to_the_parent():
+    def pages():
+        yield os.getpid()
+        time.sleep(0.2)
+        yield "still fetching"
+
+    stream = run_in_child(pages)
+    child_pid = next(stream)
+
+    os.kill(child_pid, signal.SIGINT)  # a terminal sends it to the whole process group
+
+    try:
+        item = next(stream)
+    except KeyboardInterrupt:  # pytest would take it for the operator's own Ctrl-C
+        pytest.fail("the child was interrupted instead of leaving Ctrl-C to the parent")
+    assert item == "still fetching"
+    stream.close()
+
+
+def test_a_child_killed_from_outside_is_reported_in_one_line():
+    stream = run_in_child(pid_then_sleep)
+    child_pid = next(stream)
+
+    os.kill(child_pid, signal.SIGKILL)
+    with pytest.raises(ProviderError) as raised:
+        next(stream)
+
+    message = str(raised.value)
+    assert "killed by signal 9" in message and "nothing applied" in message
+    assert "\n" not in message
+    assert_gone(child_pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_the_child_dies_when_its_parent_is_killed():
+    program = textwrap.dedent(
+        """
+        import os, time
+        from lo_sync.worker import run_in_child
+
+        def pid_then_sleep():
+            yield os.getpid()
+            time.sleep(60)
+
+        stream = run_in_child(pid_then_sleep)
+        print(next(stream), flush=True)
+        time.sleep(60)
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", program],
+        cwd=PROJECT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child_pid = int(parent.stdout.readline())
+    try:
+        assert runs(child_pid)
+        parent.kill()
+        parent.wait(timeout=10)
+
+        deadline = time.monotonic() + 3
+        while runs(child_pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not runs(child_pid), "the child outlived its killed parent"
+    finally:
+        parent.kill()
+        parent.stdout.close()
+        if runs(child_pid):
+            os.kill(child_pid, signal.SIGKILL)
+
+
+# --- memory stays flat ----------------------------------------------------------------------------
+
+
+def test_a_slow_consumer_holds_the_child_back_to_a_few_items_ahead():
+    produced = multiprocessing.RawValue("q", -1)  # shared memory, so it survives the fork
+
+    def large_pages():
+        for index in range(1000):
+            produced.value = index
+            yield index, b"x" * 100_000
+
+    furthest_ahead = 0
+    for index, page in run_in_child(large_pages):
+        assert len(page) == 100_000
+        if index % 50 == 0:
+            time.sleep(0.02)  # long enough for an unbounded child to run far ahead
+        furthest_ahead = max(furthest_ahead, produced.value - index)
+
+    assert furthest_ahead <= 3
