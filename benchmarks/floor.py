@@ -60,11 +60,23 @@ CATALOG_COLUMNS = (
 )
 
 
+_DATES: dict[int, str] = {}
+_HOURS_MINUTES = [f"{h:02}:{m:02}:" for h in range(24) for m in range(60)]
+_SECONDS = [f"{s:02}Z" for s in range(60)]
+
+
 def iso_ms(value: int | float | None) -> str | None:
-    # Epoch milliseconds to the second, as lo-sync stores them.
+    # Epoch milliseconds to the second, as lo-sync stores them, with the same
+    # date-per-day cache lo-sync uses: the floor must not pay for a slower
+    # conversion than the program it measures.
     if value is None:
         return None
-    return time.strftime(ISO, time.gmtime(int(value) // 1000))
+    day, second = divmod(int(value) // 1000, 86_400)
+    date = _DATES.get(day)
+    if date is None:
+        date = _DATES[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
+    minute, second = divmod(second, 60)
+    return date + _HOURS_MINUTES[minute] + _SECONDS[second]
 
 
 def iso_text(value: str | None) -> str | None:

@@ -829,3 +829,45 @@ def test_read_ahead_stops_fetching_when_the_consumer_stops():
     time.sleep(0.3)
     assert len(fetched) <= 3 + 2 + 2  # what was read, the queue, one in hand
     assert not any(t.name == "lo-sync-read-ahead" and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"elements": [{"a": 1.5, "b": "\\u00e9", "c": null, "d": [true, false]}]}',
+        b'{"n": NaN, "i": Infinity}',  # not JSON, but Python's json reads it
+        b'{"s": "\\ud800"}',  # a lone surrogate: kept, then refused per record
+        b'{"k": 1, "k": 2}',
+    ],
+)
+def test_response_bodies_decode_exactly_as_the_standard_library_decodes_them(body):
+    import json
+    import math
+
+    from lo_sync.http import decode_json
+
+    decoded, expected = decode_json(body), json.loads(body)
+    assert repr(decoded) == repr(expected) or (
+        math.isnan(decoded["n"]) and math.isnan(expected["n"])
+    )
+
+
+def test_a_body_that_is_not_json_still_fails_to_decode():
+    import json
+
+    from lo_sync.http import decode_json
+
+    with pytest.raises(json.JSONDecodeError):
+        decode_json(b'{"elements": [')
+
+
+def test_an_integer_beyond_64_bits_decodes_as_a_float_which_no_id_check_accepts():
+    from lo_sync.http import decode_json
+    from lo_sync.providers import RecordError, coursera
+
+    body = b'{"contentId": 123456789012345678901234567890, "email": "a@x.io"}'
+    record = decode_json(body)
+
+    assert isinstance(record["contentId"], float)  # orjson's reading; json's is exact
+    with pytest.raises(RecordError, match="contentId"):
+        coursera.stat_row({**record, "isCompleted": False, "overallProgress": 1})

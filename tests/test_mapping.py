@@ -10,6 +10,8 @@ import copy
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lo_sync.providers import RecordError, coursera, openclassrooms
 
@@ -558,3 +560,18 @@ def test_openclassrooms_stat_record_breaking_the_contract_is_refused(load_payloa
 
     with pytest.raises(RecordError, match=re.escape(reason)):
         openclassrooms.stat_row(record)
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=-62_135_596_800_000, max_value=253_402_300_799_999),
+        st.floats(min_value=-62_135_596_800_000, max_value=253_402_300_799_999),
+    )
+)
+def test_epoch_milliseconds_convert_exactly_as_strftime_of_gmtime_does(value):
+    import time
+
+    from lo_sync.providers import iso_from_epoch_ms
+
+    expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value // 1000))
+    assert iso_from_epoch_ms(value, "x") == expected

@@ -270,3 +270,52 @@ def test_a_slow_consumer_holds_the_child_back_to_a_few_items_ahead():
         furthest_ahead = max(furthest_ahead, produced.value - index)
 
     assert furthest_ahead <= 3
+
+
+def test_an_unmapped_page_crosses_as_the_exact_records_the_worker_decoded():
+    import math
+    import pickle
+
+    from lo_sync.sync import UnmappedPage
+
+    records = [{"n": float("nan"), "big": 2**80, "s": "\ud800", "l": [1, None, True]}]
+    crossed = pickle.loads(pickle.dumps(UnmappedPage(records)))
+
+    assert type(crossed) is list
+    assert math.isnan(crossed[0]["n"])
+    assert (crossed[0]["big"], crossed[0]["s"], crossed[0]["l"]) == (
+        2**80,
+        "\ud800",
+        [1, None, True],
+    )
+
+
+def test_pages_mapped_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_path):
+    from lo_sync import sync
+    from lo_sync.store import Store
+    from tests.factories import coursera_enrollment, provider_config
+
+    coursera = provider_config("coursera")
+    pages = [[coursera_enrollment(p * 10 + i, f"l{i}@x.io") for i in range(10)] for p in range(5)]
+
+    def produce():
+        for number, records in enumerate(pages):
+            yield (
+                sync.UnmappedPage(records)
+                if number % 2
+                else sync.map_page(
+                    records, sync.PROVIDERS["coursera"].stat_row, sync.progress_values
+                )
+            )
+
+    def staged_rows(plan_pages, name):
+        store = Store.open(tmp_path / name)
+        try:
+            sync.plan_stats(store, coursera, plan_pages)
+            return store.conn.execute("SELECT * FROM temp.stage_progress").fetchall()
+        finally:
+            store.close()
+
+    split = staged_rows(run_in_child(produce), "split.db")
+    assert len(split) == 50
+    assert split == staged_rows(pages, "parent-only.db")

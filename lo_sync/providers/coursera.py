@@ -120,8 +120,10 @@ def stat_row(record: dict) -> dict:
         else:
             raise RecordError("missing email")
     content_id = record.get("contentId")
-    if content_id is None or content_id == "" or isinstance(content_id, bool):
+    if content_id is None or content_id == "":
         raise RecordError("missing contentId")
+    if not isinstance(content_id, str | int) or isinstance(content_id, bool):
+        raise RecordError(f"contentId is {type(content_id).__name__}")
     completed = record.get("isCompleted")
     if not isinstance(completed, bool):
         raise RecordError(f"isCompleted is not a boolean: {completed!r}")
