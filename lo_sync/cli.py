@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import signal
 import sys
@@ -190,6 +191,9 @@ def _run(
     """Run one command for each selected provider; exit with the worst provider's code."""
     selected = app.providers(providers)
     exit_code = EXIT_OK
+    # What is loaded by now lives for the whole run: kept out of the collector's
+    # sight, it is not walked again at every collection a million mapped rows set off.
+    gc.freeze()
     with app.store(write=not dry_run) as store:
         for pcfg in selected:
             outcome = sync_.run_provider(

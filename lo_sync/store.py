@@ -9,9 +9,7 @@ both and a dry run cannot change the file or create a missing one.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import marshal
 import operator
 import os
 import sqlite3
@@ -51,24 +49,65 @@ STAGED_PROGRESS = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
 # pulls them out of a mapped dict in C, which a million rows a night make count.
 course_values = operator.itemgetter(*STAGED_COURSE)
 progress_values = operator.itemgetter(*STAGED_PROGRESS)
-_THEORETICAL = STAGED_PROGRESS.index("time_spent_theoretical")
 # Raw progress stage rows: (seq, row_hash, *progress_values).
 _INSERT_RAW_PROGRESS = (
     f"INSERT INTO stage_progress_raw VALUES ({', '.join('?' * (len(STAGED_PROGRESS) + 2))})"
 )
 
 
-def row_fingerprint(values: tuple) -> int:
-    """A stable 64-bit fingerprint of a staged progress row, stored as `progress.row_hash`.
+# Sorted fingerprints are found through 65,536 buckets of their top 16 bits: about
+# 15 entries a bucket for a million rows, so a lookup is a few bisection steps.
+_BUCKET_SHIFT = 48
+_BUCKET_OFFSET = 1 << 15  # fingerprints are signed: the lowest top-16 value is -2^15
 
-    marshal version 2 writes str, int, float and None the same way in every
-    process and Python version (version 3 and later add back-references whose
-    presence depends on reference counts). A row whose fingerprint matches a
-    stored one is the stored row, bar a 1-in-2^64 collision, so a rerun skips it
-    without staging or comparing it.
+
+class KnownRows:
+    """The fingerprints of a provider's stored rows, sorted (8 bytes a row), and where
+    in tonight's fetch each was seen (4 bytes a row; 0 while not seen).
+
+    A fetched record whose fingerprint is here is the record the stored row was
+    written from, bar a 1-in-2^64 collision: nothing about it can have changed.
     """
-    digest = hashlib.blake2b(marshal.dumps(values, 2), digest_size=8).digest()
-    return int.from_bytes(digest, "little", signed=True)
+
+    def __init__(self, fingerprints: array):
+        self.fingerprints = fingerprints
+        self.seen = array("i", bytes(4 * len(fingerprints)))
+        self._buckets = array(
+            "q",
+            (
+                bisect_left(fingerprints, (bucket - _BUCKET_OFFSET) << _BUCKET_SHIFT)
+                for bucket in range(2 * _BUCKET_OFFSET + 1)
+            ),
+        )
+
+    def __len__(self) -> int:
+        return len(self.fingerprints)
+
+    def index(self, fingerprint: int) -> int | None:
+        bucket = (fingerprint >> _BUCKET_SHIFT) + _BUCKET_OFFSET
+        end = self._buckets[bucket + 1]
+        i = bisect_left(self.fingerprints, fingerprint, self._buckets[bucket], end)
+        return i if i < end and self.fingerprints[i] == fingerprint else None
+
+    def sift(self, records: list, first_seq: int, fingerprint) -> list[tuple]:
+        """(seq, fingerprint, record) for each record no stored row was written from;
+        the others are noted as seen. The lookup is inlined: it runs a million times."""
+        fingerprints, seen, buckets = self.fingerprints, self.seen, self._buckets
+        sifted = []
+        for seq, record in enumerate(records, first_seq + 1):
+            mark = fingerprint(record)
+            bucket = (mark >> _BUCKET_SHIFT) + _BUCKET_OFFSET
+            end = buckets[bucket + 1]
+            i = bisect_left(fingerprints, mark, buckets[bucket], end)
+            if i < end and fingerprints[i] == mark:
+                if not seen[i]:
+                    seen[i] = seq
+            else:
+                sifted.append((seq, mark, record))
+        return sifted
+
+    def seen_count(self) -> int:
+        return len(self.seen) - self.seen.count(0)
 
 
 def _typed(columns) -> str:
@@ -226,26 +265,9 @@ def m002_statistics(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m003_progress_row_hash(db: sqlite_utils.Database) -> None:
-    """Fingerprint every stored progress row, so the next rerun can skip the unchanged."""
-    conn = db.conn
-    conn.execute("ALTER TABLE progress ADD COLUMN row_hash INTEGER")
-    after = ("", "", "")
-    while True:  # in key order, a bounded chunk at a time: memory stays flat
-        rows = conn.execute(
-            f"SELECT provider, {', '.join(STAGED_PROGRESS)} FROM progress "
-            "WHERE (provider, course_external_id, learner_email) > (?, ?, ?) "
-            "AND regression = 0 AND time_spent_theoretical = 0 "
-            "ORDER BY provider, course_external_id, learner_email LIMIT 10000",
-            after,
-        ).fetchall()
-        if not rows:
-            return
-        conn.executemany(
-            "UPDATE progress SET row_hash = ? WHERE provider = ? AND course_external_id = ? "
-            "AND learner_email = ?",
-            ((row_fingerprint(r[1:]), *r[:3]) for r in rows),
-        )
-        after = rows[-1][:3]
+    """Room for each row's fingerprint. Rows stored before it get theirs on the next
+    sync-stats, which compares them in full once."""
+    db.execute("ALTER TABLE progress ADD COLUMN row_hash INTEGER")
 
 
 def known_migrations() -> set[str]:
@@ -328,6 +350,9 @@ class Store:
         self.conn.execute("PRAGMA cache_size = -16384")  # 16 MiB
         self.conn.execute("PRAGMA temp_store = FILE")  # staging spills to disk
         self.conn.execute("PRAGMA temp.cache_size = -16384")
+        # The end-of-fetch sort of a million staged rows runs once the fetch worker
+        # has finished, so a helper thread can take the second core: a third faster.
+        self.conn.execute("PRAGMA threads = 2")
         if not self.readonly:
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -693,13 +718,9 @@ class Store:
 
     # --- statistics ----------------------------------------------------------------------------
 
-    def start_progress_stage(self, provider: str) -> None:
-        """Prepare to stage a statistics fetch for `provider`.
-
-        Loads the fingerprints of the stored rows, sorted, into a compact array
-        (8 bytes a row): a fetched row whose fingerprint is there is unchanged and
-        is only noted as seen, so a rerun stages and compares just what changed.
-        """
+    def start_progress_stage(self, provider: str) -> KnownRows:
+        """Prepare to stage a statistics fetch for `provider`; returns its stored rows'
+        fingerprints, so that the fetch can pass over the records stored exactly so."""
         # Append-only while fetching, sorted once at the end: inserting a million
         # rows in random key order into a keyed table costs several times the fetch.
         self.conn.execute("DROP TABLE IF EXISTS temp.stage_progress")
@@ -712,8 +733,8 @@ class Store:
         )
         # Sorted by SQLite, whose sorter spills to disk, rather than by Python,
         # which would hold a million int objects at once.
-        self._known = array("q")
-        self._known.extend(
+        fingerprints = array("q")
+        fingerprints.extend(
             r[0]
             for r in self.conn.execute(
                 "SELECT row_hash FROM progress WHERE provider = ? AND row_hash IS NOT NULL "
@@ -721,35 +742,14 @@ class Store:
                 (provider,),
             )
         )
-        # For each known fingerprint, where in the fetch it was seen (0: not seen).
-        self._seen = array("i", bytes(4 * len(self._known)))
-        self._seq = 0
+        self.known = KnownRows(fingerprints)
         self._unchanged = 0
+        return self.known
 
     def stage_progress(self, rows: list[tuple]) -> None:
-        """Stage one page of `progress_values` tuples, skipping rows stored exactly so."""
-        known, seen, seq = self._known, self._seen, self._seq
-        n = len(known)
-        staged = []
-        for row in rows:
-            seq += 1
-            if row[_THEORETICAL]:
-                # Its time is derived from the catalog at each run: always compared.
-                staged.append((seq, None, *row))
-                continue
-            fingerprint = row_fingerprint(row)
-            i = bisect_left(known, fingerprint) if n else 0
-            if i < n and known[i] == fingerprint:
-                if not seen[i]:
-                    seen[i] = seq
-                continue
-            staged.append((seq, fingerprint, *row))
-        self._seq = seq
+        """Stage one page of (seq, row_hash, *progress_values) rows."""
         with self._staging():
-            self.conn.executemany(
-                _INSERT_RAW_PROGRESS,
-                staged,
-            )
+            self.conn.executemany(_INSERT_RAW_PROGRESS, rows)
 
     def finish_progress_stage(self, provider: str) -> None:
         """Sort the staged rows by key, keeping one per learner and content.
@@ -776,37 +776,59 @@ class Store:
                 "completed DESC, progress_percent DESC, last_activity_at DESC, seq"
             )
             self.conn.execute("DROP TABLE temp.stage_progress_raw")
-        self._known = self._seen = array("q")
+        self.known = KnownRows(array("q"))
 
     def _restage_seen_rows(self, provider: str) -> None:
-        """A skipped row competes again when its learner and content have other rows staged.
+        """A passed-over row competes again when its learner and content have other
+        rows staged.
 
         Under several programs, the stored row was the best of them: if another of
         them changed tonight, the unchanged one (identical to what is stored) must
         be ranked beside it, or the changed lower-ranked row would replace it.
         """
-        seen_total = len(self._seen) - self._seen.count(0)
-        restaged = 0
+        known = self.known
+        seen_total = known.seen_count()
+        rows = []
         if seen_total:
-            known, seen = self._known, self._seen
-            rows = []
+            previous = None
+            # Probed in key order, the stored rows are read page after page rather
+            # than at random; the same key staged twice comes back side by side.
             for stored in self.conn.execute(
-                f"SELECT DISTINCT p.row_hash, {', '.join('p.' + c for c in STAGED_PROGRESS)} "
-                "FROM stage_progress_raw s JOIN progress p ON p.provider = ? "
-                "AND p.course_external_id = s.course_external_id "
+                f"SELECT p.row_hash, {', '.join('p.' + c for c in STAGED_PROGRESS)} "
+                "FROM (SELECT course_external_id, learner_email FROM stage_progress_raw "
+                "ORDER BY course_external_id, learner_email) s CROSS JOIN progress p "
+                "ON p.provider = ? AND p.course_external_id = s.course_external_id "
                 "AND p.learner_email = s.learner_email WHERE p.row_hash IS NOT NULL",
                 (provider,),
             ):
-                i = bisect_left(known, stored[0])
-                if i < len(known) and known[i] == stored[0] and seen[i]:
-                    rows.append((seen[i], *stored))
-            self.conn.executemany(
-                _INSERT_RAW_PROGRESS,
-                rows,
-            )
-            restaged = len(rows)
+                if stored == previous:
+                    continue
+                previous = stored
+                i = known.index(stored[0])
+                if i is not None and known.seen[i]:
+                    rows.append((known.seen[i], *stored))
+            self.conn.executemany(_INSERT_RAW_PROGRESS, rows)
         # Fetched, unchanged, and not staged: they count as fetched and unchanged.
-        self._unchanged = seen_total - restaged
+        self._unchanged = seen_total - len(rows)
+
+    def refresh_row_hashes(self, provider: str) -> None:
+        """Give the provider's fingerprint to stored rows equal to what it sent but
+        fingerprinted differently (rows from before fingerprints, a provider that
+        changed a field lo-sync does not store): from tomorrow they are passed over.
+        Not a change of the row: no history, not counted."""
+        equal = " AND ".join(f"s.{f} IS p.{f}" for f in PROGRESS_FIELDS)
+        stale = self.conn.execute(
+            "SELECT s.row_hash, s.course_external_id, s.learner_email FROM stage_progress s "
+            "CROSS JOIN progress p ON p.provider = ? AND p.course_external_id = "
+            "s.course_external_id AND p.learner_email = s.learner_email "
+            f"WHERE p.regression = 0 AND s.row_hash IS NOT p.row_hash AND {equal}",
+            (provider,),
+        ).fetchall()
+        self.conn.executemany(
+            "UPDATE progress SET row_hash = ? WHERE provider = ? AND course_external_id = ? "
+            "AND learner_email = ?",
+            ((row_hash, provider, course, email) for row_hash, course, email in stale),
+        )
 
     def fill_theoretical_time(self, provider: str) -> None:
         """Where OpenClassrooms sent no timeSpent, compute it as it does: duration x progress."""
@@ -838,7 +860,9 @@ class Store:
             "CREATE TEMP TABLE progress_diff AS SELECT "
             f"{', '.join(f'p.{c} AS old_{c}' for c in columns)}, p.regression AS old_regression, "
             f"{', '.join(f's.{c} AS new_{c}' for c in columns)}, s.row_hash AS new_row_hash "
-            "FROM stage_progress s JOIN progress p ON p.provider = ? "
+            # CROSS JOIN keeps the stage as the outer loop: SQLite would otherwise walk
+            # every stored row of the provider to probe the (small) stage.
+            "FROM stage_progress s CROSS JOIN progress p ON p.provider = ? "
             "AND p.course_external_id = s.course_external_id AND p.learner_email = s.learner_email "
             # A row kept through a regression must also come back when the provider
             # reports again exactly what it keeps: its flag then goes back to 0.
@@ -994,15 +1018,8 @@ class Store:
             WHERE NOT EXISTS (SELECT 1 FROM courses c WHERE c.provider = :provider
                               AND c.external_id = t.id)
         """
-        params = {"provider": provider}
-        count = self.conn.execute(f"SELECT count(*) FROM ({query})", params).fetchone()[0]
-        sample = [
-            r[0]
-            for r in self.conn.execute(
-                f"{query} ORDER BY 1 LIMIT :limit", {**params, "limit": limit}
-            )
-        ]
-        return count, sample
+        missing = [r[0] for r in self.conn.execute(f"{query} ORDER BY 1", {"provider": provider})]
+        return len(missing), missing[:limit]
 
     # --- learners ------------------------------------------------------------------------------
 

@@ -19,9 +19,16 @@ from typing import Any
 from lo_sync.config import Config, ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
 from lo_sync.http import ApiClient, RetryPolicy
-from lo_sync.providers import PROVIDERS, RecordError
+from lo_sync.providers import PROVIDERS, RecordError, record_fingerprint
 from lo_sync.redact import redact
-from lo_sync.store import PROGRESS_FIELDS, Store, course_values, progress_values, utc_now
+from lo_sync.store import (
+    PROGRESS_FIELDS,
+    KnownRows,
+    Store,
+    course_values,
+    progress_values,
+    utc_now,
+)
 from lo_sync.worker import run_in_child
 
 log = logging.getLogger("lo_sync.sync")
@@ -66,11 +73,15 @@ def make_client(
 
 @dataclass
 class MappedPage:
-    """One page of provider records mapped to rows in the store's staging column order."""
+    """One page of provider records mapped to rows in the store's staging column order.
+
+    Statistics rows are (seq, fingerprint, *progress_values): where in the fetch the
+    record came, and its fingerprint. Records stored exactly so are not among them.
+    """
 
     rows: list[tuple]
     rejected: list[tuple[str, Any]]  # (reason, raw record) for records that break the contract
-    records: int  # records on the page, rejected ones included
+    records: int  # records on the page, rejected and passed-over ones included
 
     def __reduce__(self):
         # Pages cross from the fetch worker as marshal, which handles the plain values
@@ -82,53 +93,110 @@ def _unmarshal_page(data: bytes) -> MappedPage:
     return MappedPage(*marshal.loads(data))
 
 
-class UnmappedPage(list):
-    """A page of raw records the fetch worker hands over for this process to map.
+@dataclass
+class UnmappedPage:
+    """A page of records the fetch worker hands over for this process to map:
+    (seq, fingerprint, raw record) for each record not stored exactly so."""
 
-    It arrives as a plain list. marshal carries any decoded JSON exactly (NaN, huge
-    integers, lone surrogates included), at a tenth of what mapping it would cost.
-    """
+    records: list[tuple[int, int | None, Any]]
+    count: int  # records on the page, passed-over ones included
 
     def __reduce__(self):
-        return (marshal.loads, (marshal.dumps(list(self)),))
+        # marshal carries decoded JSON exactly (NaN, huge integers, lone surrogates).
+        return (_unmarshal_unmapped, (marshal.dumps((self.records, self.count)),))
 
 
-# What each kind of fetch pulls, maps each record with, and stages as.
-_KINDS = {
-    "courses": ("fetch_courses", "course_row", course_values),
-    "stats": ("fetch_stats", "stat_row", progress_values),
-}
+def _unmarshal_unmapped(data: bytes) -> UnmappedPage:
+    return UnmappedPage(*marshal.loads(data))
 
 
-def map_page(records: list, mapper: Callable[[Any], dict], values) -> MappedPage:
-    rows: list[tuple] = []
-    rejected: list[tuple[str, Any]] = []
-    for record in records:
-        try:
-            rows.append(values(mapper(record)))
-        except RecordError as exc:
-            rejected.append((str(exc), record))
-    return MappedPage(rows, rejected, len(records))
+@dataclass
+class SeenReport:
+    """The fetch's last word: where each stored row's record was seen (KnownRows.seen)."""
+
+    seen: Any
+
+
+# A hand-over shorter than this found the parent waiting for work (a busy parent
+# makes the worker wait for as long as it takes to stage a page, tens of ms).
+PARENT_IDLE_SECONDS = 0.002
+
+
+class PageMapper:
+    """Maps one kind of record to staging rows. For statistics it first passes over
+    the records whose fingerprint a stored row carries (noting them as seen), and
+    fingerprints the others so that their rows carry it."""
+
+    def __init__(self, pcfg: ProviderConfig, kind: str, known: KnownRows | None = None):
+        module = PROVIDERS[pcfg.name]
+        self.fetch = module.fetch_courses if kind == "courses" else module.fetch_stats
+        self.mapper = module.course_row if kind == "courses" else module.stat_row
+        self.values = course_values if kind == "courses" else progress_values
+        self.known = known
+        self.seq = 0  # records read so far: a record's seq is its place in the fetch
+
+    def sift(self, records: list) -> UnmappedPage:
+        """The records not stored exactly so, each with its seq and fingerprint."""
+        first, self.seq = self.seq, self.seq + len(records)
+        if self.known is None:
+            return UnmappedPage([(0, None, r) for r in records], len(records))
+        return UnmappedPage(self.known.sift(records, first, record_fingerprint), len(records))
+
+    def map(self, page: UnmappedPage) -> MappedPage:
+        rows: list[tuple] = []
+        rejected: list[tuple[str, Any]] = []
+        mapper, values, fingerprinted = self.mapper, self.values, self.known is not None
+        for seq, mark, record in page.records:
+            try:
+                row = mapper(record)
+            except RecordError as exc:
+                rejected.append((str(exc), record))
+                continue
+            if not fingerprinted:
+                rows.append(values(row))
+            elif row["time_spent_theoretical"]:
+                # Its time comes from the catalog at each run: compared in full every time.
+                rows.append((seq, None, *values(row)))
+            else:
+                rows.append((seq, mark, *values(row)))
+        return MappedPage(rows, rejected, page.count)
 
 
 def fetch_pages(client: ApiClient, pcfg: ProviderConfig, kind: str, page_size: int | None):
-    """The provider's pages for `kind` ('courses' or 'stats'), already mapped to rows.
+    """A fetch of `kind` ('courses' or 'stats'); the plan runs it with `fetch.pages(known)`."""
+    return Fetch(client, pcfg, kind, page_size)
 
-    Fetching, JSON decoding and mapping run in a child process while this one
-    stages the previous page: they are most of a large fetch's CPU, and the GIL
-    would serialize them with the staging in a thread.
+
+@dataclass
+class Fetch:
+    """A provider fetch not yet started: the plan starts it once it knows the stored rows.
+
+    Fetching, JSON decoding, passing over unchanged records and mapping run in a
+    child process while this one stages the previous page: they are most of a large
+    fetch's CPU, and the GIL would serialize them with the staging in a thread.
     """
-    module = PROVIDERS[pcfg.name]
-    fetch_name, mapper_name, values = _KINDS[kind]
-    fetch, mapper = getattr(module, fetch_name), getattr(module, mapper_name)
 
-    def produce():
-        for number, records in enumerate(fetch(client, pcfg, page_size)):
-            # Every other page crosses unmapped and is mapped by the parent, which
-            # would otherwise wait for pages: the work splits across both cores.
-            yield UnmappedPage(records) if number % 2 else map_page(records, mapper, values)
+    client: ApiClient
+    pcfg: ProviderConfig
+    kind: str
+    page_size: int | None
 
-    return run_in_child(produce)
+    def pages(self, known: KnownRows | None = None):
+        pages_mapper = PageMapper(self.pcfg, self.kind, known)
+
+        def produce():
+            parent_idle = False
+            for records in pages_mapper.fetch(self.client, self.pcfg, self.page_size):
+                page = pages_mapper.sift(records)
+                # A page the parent took at once found it idle: the next one crosses
+                # unmapped and the parent maps it. One that waited found it busy: the
+                # worker maps the next itself. The work balances across both cores.
+                waited = yield page if parent_idle else pages_mapper.map(page)
+                parent_idle = waited is not None and waited < PARENT_IDLE_SECONDS
+            if known is not None:
+                yield SeenReport(known.seen)
+
+        return run_in_child(produce)
 
 
 def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:
@@ -142,23 +210,30 @@ def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None
 def _stage_fetch(
     pcfg: ProviderConfig,
     kind: str,
-    pages: Iterable[MappedPage | list[dict]],
+    pages: Fetch | Iterable[list[dict]],
     stage: Callable[[list[tuple]], None],
     on_page: PageCallback | None,
+    known: KnownRows | None = None,
 ) -> list[tuple[str, Any]]:
     """Stage every page's rows, page by page; pages of raw records are mapped here.
 
     Records that break the contract are set aside and returned with their reason;
     more than REJECT_THRESHOLD of them fails the whole fetch.
     """
-    module = PROVIDERS[pcfg.name]
-    _, mapper_name, values = _KINDS[kind]
-    mapper = getattr(module, mapper_name)
+    here = PageMapper(pcfg, kind, known)
+    if isinstance(pages, Fetch):
+        pages = pages.pages(known)
     rejected: list[tuple[str, Any]] = []
     seen = 0
     for page in pages:
-        if not isinstance(page, MappedPage):
-            page = map_page(page, mapper, values)
+        if isinstance(page, SeenReport):
+            # The worker noted the passed-over records in its own copy of `known`.
+            known.seen = page.seen
+            continue
+        if isinstance(page, UnmappedPage):
+            page = here.map(page)
+        elif not isinstance(page, MappedPage):
+            page = here.map(here.sift(page))
         stage(page.rows)
         rejected.extend(page.rejected)
         seen += page.records
@@ -175,7 +250,7 @@ def _stage_fetch(
 def plan_catalog(
     store: Store,
     pcfg: ProviderConfig,
-    pages: Iterable[MappedPage | list[dict]],
+    pages: Fetch | Iterable[list[dict]],
     on_page: PageCallback | None = None,
 ) -> Plan:
     """Stage a whole catalog fetch and diff it against the stored courses."""
@@ -337,15 +412,15 @@ def _progress_changes(store: Store, provider: str, accept: bool):
 def plan_stats(
     store: Store,
     pcfg: ProviderConfig,
-    pages: Iterable[MappedPage | list[dict]],
+    pages: Fetch | Iterable[list[dict]],
     *,
     accept_regressions: bool = False,
     force: bool = False,
     on_page: PageCallback | None = None,
 ) -> Plan:
     """Stage a whole statistics fetch and diff it against the stored progress rows."""
-    store.start_progress_stage(pcfg.name)
-    rejected = _stage_fetch(pcfg, "stats", pages, store.stage_progress, on_page)
+    known = store.start_progress_stage(pcfg.name)
+    rejected = _stage_fetch(pcfg, "stats", pages, store.stage_progress, on_page, known)
     store.finish_progress_stage(pcfg.name)
     store.fill_theoretical_time(pcfg.name)
     store.snapshot_progress_diff(pcfg.name)
@@ -428,6 +503,8 @@ def apply_stats(
         run_id = store.insert_run(
             "sync-stats", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
+        if plan.counts["fetched"] > plan.counts["created"]:  # else nothing was stored before
+            store.refresh_row_hashes(pcfg.name)
         store.insert_created_progress(pcfg.name, run_id)
         store.update_progress(
             pcfg.name,

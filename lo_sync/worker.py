@@ -22,6 +22,7 @@ import gc
 import os
 import pickle
 import signal
+import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, Pipe
 from typing import NoReturn, TypeVar
@@ -43,6 +44,11 @@ def run_in_child(
     as a ProviderError naming its type, when it does not survive pickling). If the child
     dies without a word (killed, out of memory), a ProviderError says so. However the
     consumer stops (break, close, exception, Ctrl-C), the child is killed and reaped.
+
+    When `produce()` returns a generator, each `yield` in the child evaluates to the
+    seconds the previous item's hand-over waited for the parent (None for the first
+    item, and always None in the thread fallback): a producer can use it to leave
+    work to a parent that would otherwise sit idle.
 
     `use_process=None` uses a child where `os.fork` exists; `False` runs `produce()` in
     a read-ahead thread instead (lo_sync.http.read_ahead).
@@ -116,9 +122,21 @@ def _serve(
         # whole heap, nor dirty, and so copy, every page of it.
         gc.freeze()
         try:
-            for item in produce():
-                if not _send(sender, "item", item):
+            items = iter(produce())
+            # A generator is told, at each `yield`, how long handing over its previous
+            # item waited for the parent: near zero means the parent sat idle.
+            advance = getattr(items, "send", None)
+            waited = None
+            while True:
+                try:
+                    item = advance(waited) if advance and waited is not None else next(items)
+                except StopIteration:
+                    break
+                message = _message("item", item)
+                started = time.monotonic()
+                if not _send_message(sender, message):
                     return
+                waited = time.monotonic() - started
             if _send(sender, "done", None):
                 exit_code = 0
         except BaseException as exc:
@@ -138,14 +156,21 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _send(sender: Connection, kind: str, payload: object) -> bool:
+def _message(kind: str, payload: object) -> bytes:
+    return pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _send_message(sender: Connection, message: bytes) -> bool:
     """Send one message; False when the parent is gone."""
-    message = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         sender.send_bytes(message)
     except OSError:
         return False
     return True
+
+
+def _send(sender: Connection, kind: str, payload: object) -> bool:
+    return _send_message(sender, _message(kind, payload))
 
 
 def _portable(exc: BaseException) -> BaseException:

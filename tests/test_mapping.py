@@ -575,3 +575,25 @@ def test_epoch_milliseconds_convert_exactly_as_strftime_of_gmtime_does(value):
 
     expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value // 1000))
     assert iso_from_epoch_ms(value, "x") == expected
+
+
+def test_a_change_to_what_the_statistics_mappings_make_raises_the_mapping_version():
+    """Unchanged records are passed over by fingerprint, so a mapping that starts to
+    make something else of the same record must raise MAPPING_VERSION: otherwise the
+    rows already stored would never be mapped again. When this fails, raise it and
+    pin the new digest here."""
+    import hashlib
+
+    from lo_sync.providers import MAPPING_VERSION
+    from tests.factories import coursera_enrollment, oc_progress
+
+    records = [
+        (coursera, coursera_enrollment(1, " Ada@X.io ", progress=42.5, grade=1, completed=True)),
+        (coursera, coursera_enrollment(2, "b@x.io", approxTotalCourseHrs=2, externalId=7)),
+        (openclassrooms, oc_progress(3, "C@x.io", progress=100, timeSpent=90)),
+        (openclassrooms, oc_progress(4, "d@x.io", progress=0, timeSpent=None)),
+    ]
+    made = repr([sorted(module.stat_row(record).items()) for module, record in records])
+    digest = hashlib.sha256(made.encode()).hexdigest()[:16]
+
+    assert (MAPPING_VERSION, digest) == (1, "a595c0d14d48bfc0")

@@ -279,15 +279,12 @@ def test_an_unmapped_page_crosses_as_the_exact_records_the_worker_decoded():
     from lo_sync.sync import UnmappedPage
 
     records = [{"n": float("nan"), "big": 2**80, "s": "\ud800", "l": [1, None, True]}]
-    crossed = pickle.loads(pickle.dumps(UnmappedPage(records)))
+    crossed = pickle.loads(pickle.dumps(UnmappedPage([(7, -5, records[0])], 3)))
 
-    assert type(crossed) is list
-    assert math.isnan(crossed[0]["n"])
-    assert (crossed[0]["big"], crossed[0]["s"], crossed[0]["l"]) == (
-        2**80,
-        "\ud800",
-        [1, None, True],
-    )
+    assert (crossed.count, crossed.records[0][:2]) == (3, (7, -5))
+    record = crossed.records[0][2]
+    assert math.isnan(record["n"])
+    assert (record["big"], record["s"], record["l"]) == (2**80, "\ud800", [1, None, True])
 
 
 def test_pages_mapped_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_path):
@@ -298,16 +295,6 @@ def test_pages_mapped_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_pa
     coursera = provider_config("coursera")
     pages = [[coursera_enrollment(p * 10 + i, f"l{i}@x.io") for i in range(10)] for p in range(5)]
 
-    def produce():
-        for number, records in enumerate(pages):
-            yield (
-                sync.UnmappedPage(records)
-                if number % 2
-                else sync.map_page(
-                    records, sync.PROVIDERS["coursera"].stat_row, sync.progress_values
-                )
-            )
-
     def staged_rows(plan_pages, name):
         store = Store.open(tmp_path / name)
         try:
@@ -316,6 +303,18 @@ def test_pages_mapped_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_pa
         finally:
             store.close()
 
-    split = staged_rows(run_in_child(produce), "split.db")
+    class SplitFetch(sync.Fetch):
+        def pages(self, known=None):
+            mapper = sync.PageMapper(coursera, "stats", known)
+
+            def produce():
+                for number, records in enumerate(pages):
+                    page = mapper.sift(records)
+                    yield page if number % 2 else mapper.map(page)
+                yield sync.SeenReport(known.seen)
+
+            return run_in_child(produce)
+
+    split = staged_rows(SplitFetch(None, coursera, "stats", None), "split.db")
     assert len(split) == 50
     assert split == staged_rows(pages, "parent-only.db")
