@@ -177,13 +177,26 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-def tree_rss_kb(root: int) -> int:
-    """Resident memory of `root` and all its descendants, now."""
+def process_memory_kb(pid: int) -> int:
+    """Proportional set size: resident memory, with pages shared between processes
+    (a forked child shares its parent's heap) divided among them. Summing plain RSS
+    over lo-sync and its fetch worker would count the parent's heap twice."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+
+
+def tree_memory_kb(root: int) -> int:
+    """Memory of `root` and all its descendants, now (PSS, see process_memory_kb)."""
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+            total += process_memory_kb(pid)
             for task in os.listdir(f"/proc/{pid}/task"):
                 todo += map(int, Path(f"/proc/{pid}/task/{task}/children").read_text().split())
         except (OSError, ValueError, IndexError):
@@ -195,7 +208,7 @@ def tree_rss_kb(root: int) -> int:
 class Run:
     wall: float
     rc: int
-    peak_mb: float  # max of the polled tree sum and wait4's ru_maxrss
+    peak_mb: float  # max of the polled tree PSS sum and wait4's ru_maxrss
     cpu: float  # user + system seconds of the process tree
     sim_cpu: float = 0.0
     sim_misses: int = 0
@@ -216,7 +229,7 @@ def measure(argv: list[str], env: dict, sim: SimProcess | None, logfile: Path) -
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            peak_kb = max(peak_kb, tree_rss_kb(proc.pid))
+            peak_kb = max(peak_kb, tree_memory_kb(proc.pid))
             time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -836,7 +849,7 @@ class Bench:
             "",
             self.machine,
             "",
-            "| case | lo-sync wall s | floor wall s | ratio | records/s | peak RSS MB "
+            "| case | lo-sync wall s | floor wall s | ratio | records/s | peak MB (PSS) "
             "| rows written | target | PASS/FAIL |",
             "|---|---:|---:|---:|---:|---:|---|---|---|",
         ]
@@ -865,8 +878,10 @@ class Bench:
             f"Medians over {self.args.repeat} interleaved repeat(s) (floor, then lo-sync, each on "
             "a fresh copy of the starting database); ratio = median of per-pair ratios. Floor "
             "`write` = fetch, decode, convert, one executemany into a bare table; `fetch` = the "
-            "same without the database. Peak RSS = max(process-tree VmRSS polled every "
-            f"{POLL_SECONDS * 1000:.0f} ms, wait4 ru_maxrss). Simulator page cache: "
+            "same without the database. Peak memory = max(the process tree's proportional "
+            f"set size (PSS) polled every {POLL_SECONDS * 1000:.0f} ms, wait4 ru_maxrss); PSS "
+            "divides the pages lo-sync shares with its forked fetch worker between the two. "
+            "Simulator page cache: "
             + (
                 "on (pages built once, in an unmeasured warm-up)."
                 if self.args.sim_cache
@@ -876,7 +891,8 @@ class Bench:
             f"Start-up alone (interpreter + imports, median of 3): lo-sync "
             f"{self.startup.get('lo-sync', 0):.2f}s, floor {self.startup.get('floor', 0):.2f}s. "
             "`waiting s` = wall - own CPU - simulator CPU: time the run spent neither computing "
-            "nor being served; a large value means another process held the CPU (shared machine). "
+            "nor being served; a large value means another process held the CPU (shared machine), "
+            "a negative one that lo-sync and its fetch worker computed at once on both cores. "
             f"Load average at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}.",
             "",
             "| case | run | wall s | CPU s | simulator CPU s | waiting s | sim cache misses "

@@ -1003,18 +1003,25 @@ class Store:
         return counts[0], counts[1], counts[2], counts[3]
 
     def courses_not_in_catalog(self, provider: str, limit: int) -> tuple[int, list[str]]:
-        # The stored courses are walked one distinct id at a time down the primary
-        # key (a skip scan), not row by row: thousands of seeks, not a million reads.
+        # Stored and staged rows are both keyed by course first, so their distinct
+        # courses are walked one id at a time down the key (a skip scan): thousands
+        # of seeks rather than a million rows read.
         query = """
             WITH RECURSIVE stored(id) AS (
               SELECT min(course_external_id) FROM progress WHERE provider = :provider
               UNION ALL
               SELECT (SELECT min(course_external_id) FROM progress
                       WHERE provider = :provider AND course_external_id > stored.id)
-              FROM stored WHERE stored.id IS NOT NULL)
+              FROM stored WHERE stored.id IS NOT NULL),
+            staged(id) AS (
+              SELECT min(course_external_id) FROM stage_progress
+              UNION ALL
+              SELECT (SELECT min(course_external_id) FROM stage_progress
+                      WHERE course_external_id > staged.id)
+              FROM staged WHERE staged.id IS NOT NULL)
             SELECT DISTINCT id FROM (
               SELECT id FROM stored WHERE id IS NOT NULL
-              UNION ALL SELECT course_external_id FROM stage_progress) t
+              UNION ALL SELECT id FROM staged WHERE id IS NOT NULL) t
             WHERE NOT EXISTS (SELECT 1 FROM courses c WHERE c.provider = :provider
                               AND c.external_id = t.id)
         """

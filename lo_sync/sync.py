@@ -196,7 +196,7 @@ class Fetch:
             if known is not None:
                 yield SeenReport(known.seen)
 
-        return run_in_child(produce)
+        return run_in_child(produce, label=self.pcfg.name)
 
 
 def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:

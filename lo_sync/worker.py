@@ -36,7 +36,7 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def run_in_child(
-    produce: Callable[[], Iterable[T]], *, use_process: bool | None = None
+    produce: Callable[[], Iterable[T]], *, use_process: bool | None = None, label: str = ""
 ) -> Iterator[T]:
     """Yield, in order, what `produce()` yields, computing it in a forked child process.
 
@@ -50,6 +50,7 @@ def run_in_child(
     item, and always None in the thread fallback): a producer can use it to leave
     work to a parent that would otherwise sit idle.
 
+    `label` (say, the provider) starts the message when the child dies without a word.
     `use_process=None` uses a child where `os.fork` exists; `False` runs `produce()` in
     a read-ahead thread instead (lo_sync.http.read_ahead).
     """
@@ -78,8 +79,8 @@ def run_in_child(
             except (EOFError, OSError):
                 status = _reap(pid)
                 raise ProviderError(
-                    f"the fetch worker process died ({_describe(status)}) before the fetch "
-                    "ended; nothing applied"
+                    f"{label + ': ' if label else ''}the fetch worker process died "
+                    f"({_describe(status)}) before the fetch ended; nothing applied"
                 ) from None
             if kind == "item":
                 yield payload

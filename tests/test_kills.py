@@ -537,3 +537,46 @@ def test_a_hot_journal_left_by_a_kill_mid_commit_is_rolled_back_by_the_next_run(
     assert not journal.exists() or journal.stat().st_size == 0
     assert_sound(db)
     assert content_of(db) == reference.states[-1]
+
+
+# --- the fetch worker ------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        children += map(int, Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+    return children
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_fetch_worker_killed_mid_fetch_fails_the_run_in_one_line_and_changes_nothing(
+    mid_world,
+):
+    scenario = SCENARIOS["stats-next-day"]
+    reference = mid_world.reference(scenario)
+    db = mid_world.fresh_db(scenario)
+    mid_world.set_up_run(scenario)
+    proc = start(mid_world, db, scenario)
+    _wait(AfterRequests(2), proc, db, mid_world.sim)
+    workers = _children(proc.pid)
+    assert workers, "no fetch worker is running mid-fetch"
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=120)
+
+    first = PROVIDER_ORDER[0]
+    assert proc.returncode == 1
+    assert len(stderr.splitlines()) == 1
+    assert stderr.rstrip().endswith(
+        f"lo-sync: {first}: the fetch worker process died (killed by signal 9, SIGKILL) "
+        "before the fetch ended; nothing applied"
+    ), stderr
+    # Its provider applied nothing; the next provider ran as usual.
+    content = content_of(db)
+
+    def rows_of(state, provider):
+        return {row: n for row, n in state["progress"].items() if ("provider", provider) in row}
+
+    assert rows_of(content, first) == rows_of(reference.states[0], first)
+    for later in PROVIDER_ORDER[1:]:
+        assert rows_of(content, later) == rows_of(reference.states[-1], later)

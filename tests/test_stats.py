@@ -409,3 +409,14 @@ def test_a_field_lo_sync_does_not_store_changing_updates_nothing_but_the_fingerp
     assert rows(store, "SELECT row_hash FROM progress") != before
     plan, _ = stats(store, COURSERA, [renamed])
     assert staged(store) == []
+
+
+def test_courses_not_in_the_catalog_are_counted_over_stored_and_new_rows(store):
+    catalog = sync.plan_catalog(store, OC, [[oc_course(5)]])
+    sync.apply_catalog(store, OC, catalog, "2026-11-23T03:00:00Z")
+    stats(store, OC, [oc_progress(c, f"{c}@x.io") for c in (5, 77, 78)])
+
+    plan, _ = stats(store, OC, [oc_progress(5, "5@x.io"), oc_progress(79, "a@x.io")])
+
+    assert plan.counts["not_in_catalog"] == 3
+    assert any("77, 78, 79" in n for n in plan.notes)
