@@ -117,9 +117,10 @@ class SeenReport:
     seen: Any
 
 
-# A hand-over shorter than this found the parent waiting for work (a busy parent
-# makes the worker wait for as long as it takes to stage a page, tens of ms).
-PARENT_IDLE_SECONDS = 0.002
+# A parent that waited longer than this for its last page has time to spare: the
+# worker hands it the next page unmapped (a page arriving while it is busy costs it
+# no wait at all; reading one that is ready takes well under a millisecond).
+PARENT_IDLE_SECONDS = 0.001
 
 
 class PageMapper:
@@ -188,11 +189,11 @@ class Fetch:
             parent_idle = False
             for records in pages_mapper.fetch(self.client, self.pcfg, self.page_size):
                 page = pages_mapper.sift(records)
-                # A page the parent took at once found it idle: the next one crosses
-                # unmapped and the parent maps it. One that waited found it busy: the
-                # worker maps the next itself. The work balances across both cores.
+                # While the parent waits for pages, they cross unmapped and the parent
+                # maps them; while it is busy, the worker maps them itself. The work
+                # balances across both cores.
                 waited = yield page if parent_idle else pages_mapper.map(page)
-                parent_idle = waited is not None and waited < PARENT_IDLE_SECONDS
+                parent_idle = waited is not None and waited > PARENT_IDLE_SECONDS
             if known is not None:
                 yield SeenReport(known.seen)
 

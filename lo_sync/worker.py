@@ -19,9 +19,11 @@ The child never outlives the parent. On Linux the kernel kills it when the paren
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 import pickle
 import signal
+import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, Pipe
@@ -46,9 +48,9 @@ def run_in_child(
     consumer stops (break, close, exception, Ctrl-C), the child is killed and reaped.
 
     When `produce()` returns a generator, each `yield` in the child evaluates to the
-    seconds the previous item's hand-over waited for the parent (None for the first
-    item, and always None in the thread fallback): a producer can use it to leave
-    work to a parent that would otherwise sit idle.
+    seconds the parent last waited for an item (None for the first item, and always
+    None in the thread fallback): a producer can leave work to a parent that would
+    otherwise sit idle.
 
     `label` (say, the provider) starts the message when the child dies without a word.
     `use_process=None` uses a child where `os.fork` exists; `False` runs `produce()` in
@@ -61,6 +63,9 @@ def run_in_child(
         return
 
     receiver, sender = Pipe(duplex=False)
+    # One double the parent writes and the child reads: how long the parent last
+    # waited for an item. An anonymous mapping stays shared across fork.
+    parent_wait = mmap.mmap(-1, 8)
     parent_pid = os.getpid()
     # Ctrl-C is held back across fork: until the child ignores SIGINT, a KeyboardInterrupt
     # there would unwind into the caller's code and its copied SQLite connection.
@@ -70,12 +75,15 @@ def run_in_child(
     try:
         pid = os.fork()
         if pid == 0:
-            _serve(produce, receiver, sender, parent_pid, blocked_before)
+            _serve(produce, receiver, sender, parent_pid, blocked_before, parent_wait)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)
         sender.close()
         while True:
             try:
-                kind, payload = pickle.loads(receiver.recv_bytes())
+                started = time.monotonic()
+                message = receiver.recv_bytes()
+                struct.pack_into("d", parent_wait, 0, time.monotonic() - started)
+                kind, payload = pickle.loads(message)
             except (EOFError, OSError):
                 status = _reap(pid)
                 raise ProviderError(
@@ -107,6 +115,7 @@ def _serve(
     sender: Connection,
     parent_pid: int,
     blocked_before: set[signal.Signals],
+    parent_wait: mmap.mmap,
 ) -> NoReturn:
     """The child's whole life. It leaves only through `os._exit`: the caller's stack and
     SQLite connections were copied by fork and must never run here, and skipping cleanup
@@ -124,20 +133,16 @@ def _serve(
         gc.freeze()
         try:
             items = iter(produce())
-            # A generator is told, at each `yield`, how long handing over its previous
-            # item waited for the parent: near zero means the parent sat idle.
-            advance = getattr(items, "send", None)
+            advance = getattr(items, "send", None)  # a generator is told the parent's wait
             waited = None
             while True:
                 try:
                     item = advance(waited) if advance and waited is not None else next(items)
                 except StopIteration:
                     break
-                message = _message("item", item)
-                started = time.monotonic()
-                if not _send_message(sender, message):
+                if not _send(sender, "item", item):
                     return
-                waited = time.monotonic() - started
+                waited = struct.unpack_from("d", parent_wait, 0)[0]
             if _send(sender, "done", None):
                 exit_code = 0
         except BaseException as exc:
@@ -157,21 +162,14 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _message(kind: str, payload: object) -> bytes:
-    return pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _send_message(sender: Connection, message: bytes) -> bool:
+def _send(sender: Connection, kind: str, payload: object) -> bool:
     """Send one message; False when the parent is gone."""
+    message = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         sender.send_bytes(message)
     except OSError:
         return False
     return True
-
-
-def _send(sender: Connection, kind: str, payload: object) -> bool:
-    return _send_message(sender, _message(kind, payload))
 
 
 def _portable(exc: BaseException) -> BaseException:

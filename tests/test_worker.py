@@ -318,3 +318,33 @@ def test_pages_mapped_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_pa
     split = staged_rows(SplitFetch(None, coursera, "stats", None), "split.db")
     assert len(split) == 50
     assert split == staged_rows(pages, "parent-only.db")
+
+
+def _told_waits(producer_pause: float, consumer_pause: float) -> list[float]:
+    """What a generator producer is told at each yield, for the given pauses."""
+
+    def produce():
+        told = []
+        for _ in range(8):
+            time.sleep(producer_pause)
+            # Page-sized, as fetched pages are: the pipe holds less than one.
+            told.append((yield bytes(300_000)))
+        yield told
+
+    items = list(_consume_slowly(run_in_child(produce), consumer_pause))
+    return [t for t in items[-1] if t is not None]
+
+
+def _consume_slowly(items, pause):
+    for item in items:
+        yield item
+        time.sleep(pause)
+
+
+def test_a_generator_producer_learns_whether_the_parent_waited_for_its_items():
+    idle_parent = _told_waits(producer_pause=0.06, consumer_pause=0.0)
+    busy_parent = _told_waits(producer_pause=0.0, consumer_pause=0.06)
+
+    # The first answers may still describe the child's start-up.
+    assert len(idle_parent) == 8 and min(idle_parent[2:]) > 0.04
+    assert len(busy_parent) == 8 and max(busy_parent[2:]) < 0.02
