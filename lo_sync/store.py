@@ -10,6 +10,7 @@ both and a dry run cannot change the file or create a missing one.
 from __future__ import annotations
 
 import json
+import mmap
 import operator
 import os
 import sqlite3
@@ -67,11 +68,17 @@ class KnownRows:
 
     A fetched record whose fingerprint is here is the record the stored row was
     written from, bar a 1-in-2^64 collision: nothing about it can have changed.
+
+    `seen` lives in an anonymous shared mapping, so the forked fetch worker and the
+    parent note what they sift in the same memory. Each notes the earliest place;
+    the two could race only on one record sent twice on pages sifted at the same
+    moment, and then the tie-break between identical rows is all that can differ.
     """
 
     def __init__(self, fingerprints: array):
         self.fingerprints = fingerprints
-        self.seen = array("i", bytes(4 * len(fingerprints)))
+        self._seen_memory = mmap.mmap(-1, max(4, 4 * len(fingerprints)))
+        self.seen = memoryview(self._seen_memory).cast("i")
         self._buckets = array(
             "q",
             (
@@ -100,14 +107,15 @@ class KnownRows:
             end = buckets[bucket + 1]
             i = bisect_left(fingerprints, mark, buckets[bucket], end)
             if i < end and fingerprints[i] == mark:
-                if not seen[i]:
+                if not seen[i] or seq < seen[i]:
                     seen[i] = seq
             else:
                 sifted.append((seq, mark, record))
         return sifted
 
     def seen_count(self) -> int:
-        return len(self.seen) - self.seen.count(0)
+        seen = array("i", self.seen[: len(self.fingerprints)])
+        return len(seen) - seen.count(0)
 
 
 def _typed(columns) -> str:

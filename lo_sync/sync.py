@@ -95,26 +95,19 @@ def _unmarshal_page(data: bytes) -> MappedPage:
 
 @dataclass
 class UnmappedPage:
-    """A page of records the fetch worker hands over for this process to map:
-    (seq, fingerprint, raw record) for each record not stored exactly so."""
+    """A page of raw records the fetch worker hands over for this process to sift and
+    map, and where in the fetch its first record came (`first_seq` records before it)."""
 
-    records: list[tuple[int, int | None, Any]]
-    count: int  # records on the page, passed-over ones included
+    records: list
+    first_seq: int
 
     def __reduce__(self):
         # marshal carries decoded JSON exactly (NaN, huge integers, lone surrogates).
-        return (_unmarshal_unmapped, (marshal.dumps((self.records, self.count)),))
+        return (_unmarshal_unmapped, (marshal.dumps((self.records, self.first_seq)),))
 
 
 def _unmarshal_unmapped(data: bytes) -> UnmappedPage:
     return UnmappedPage(*marshal.loads(data))
-
-
-@dataclass
-class SeenReport:
-    """The fetch's last word: where each stored row's record was seen (KnownRows.seen)."""
-
-    seen: Any
 
 
 # A parent that waited longer than this for its last page has time to spare: the
@@ -134,20 +127,19 @@ class PageMapper:
         self.mapper = module.course_row if kind == "courses" else module.stat_row
         self.values = course_values if kind == "courses" else progress_values
         self.known = known
-        self.seq = 0  # records read so far: a record's seq is its place in the fetch
 
-    def sift(self, records: list) -> UnmappedPage:
-        """The records not stored exactly so, each with its seq and fingerprint."""
-        first, self.seq = self.seq, self.seq + len(records)
+    def sift(self, records: list, first_seq: int) -> list[tuple]:
+        """(seq, fingerprint, record) for the records not stored exactly so."""
         if self.known is None:
-            return UnmappedPage([(0, None, r) for r in records], len(records))
-        return UnmappedPage(self.known.sift(records, first, record_fingerprint), len(records))
+            return [(0, None, record) for record in records]
+        return self.known.sift(records, first_seq, record_fingerprint)
 
-    def map(self, page: UnmappedPage) -> MappedPage:
+    def map(self, records: list, first_seq: int) -> MappedPage:
+        """Sift then map one page of raw records."""
         rows: list[tuple] = []
         rejected: list[tuple[str, Any]] = []
         mapper, values, fingerprinted = self.mapper, self.values, self.known is not None
-        for seq, mark, record in page.records:
+        for seq, mark, record in self.sift(records, first_seq):
             try:
                 row = mapper(record)
             except RecordError as exc:
@@ -160,7 +152,7 @@ class PageMapper:
                 rows.append((seq, None, *values(row)))
             else:
                 rows.append((seq, mark, *values(row)))
-        return MappedPage(rows, rejected, page.count)
+        return MappedPage(rows, rejected, len(records))
 
 
 def fetch_pages(client: ApiClient, pcfg: ProviderConfig, kind: str, page_size: int | None):
@@ -186,16 +178,17 @@ class Fetch:
         pages_mapper = PageMapper(self.pcfg, self.kind, known)
 
         def produce():
-            parent_idle = False
+            parent_idle, first_seq = False, 0
             for records in pages_mapper.fetch(self.client, self.pcfg, self.page_size):
-                page = pages_mapper.sift(records)
-                # While the parent waits for pages, they cross unmapped and the parent
-                # maps them; while it is busy, the worker maps them itself. The work
-                # balances across both cores.
-                waited = yield page if parent_idle else pages_mapper.map(page)
+                # While the parent waits for pages, they cross raw and the parent sifts
+                # and maps them; while it is busy, the worker does. The work balances
+                # across both cores.
+                if parent_idle:
+                    waited = yield UnmappedPage(records, first_seq)
+                else:
+                    waited = yield pages_mapper.map(records, first_seq)
                 parent_idle = waited is not None and waited > PARENT_IDLE_SECONDS
-            if known is not None:
-                yield SeenReport(known.seen)
+                first_seq += len(records)
 
         return run_in_child(produce, label=self.pcfg.name)
 
@@ -227,14 +220,10 @@ def _stage_fetch(
     rejected: list[tuple[str, Any]] = []
     seen = 0
     for page in pages:
-        if isinstance(page, SeenReport):
-            # The worker noted the passed-over records in its own copy of `known`.
-            known.seen = page.seen
-            continue
         if isinstance(page, UnmappedPage):
-            page = here.map(page)
+            page = here.map(page.records, page.first_seq)
         elif not isinstance(page, MappedPage):
-            page = here.map(here.sift(page))
+            page = here.map(page, seen)  # raw records, as tests and callers hand them
         stage(page.rows)
         rejected.extend(page.rejected)
         seen += page.records

@@ -279,45 +279,62 @@ def test_an_unmapped_page_crosses_as_the_exact_records_the_worker_decoded():
     from lo_sync.sync import UnmappedPage
 
     records = [{"n": float("nan"), "big": 2**80, "s": "\ud800", "l": [1, None, True]}]
-    crossed = pickle.loads(pickle.dumps(UnmappedPage([(7, -5, records[0])], 3)))
+    crossed = pickle.loads(pickle.dumps(UnmappedPage(records, 3000)))
 
-    assert (crossed.count, crossed.records[0][:2]) == (3, (7, -5))
-    record = crossed.records[0][2]
+    assert crossed.first_seq == 3000
+    record = crossed.records[0]
     assert math.isnan(record["n"])
     assert (record["big"], record["s"], record["l"]) == (2**80, "\ud800", [1, None, True])
 
 
-def test_pages_mapped_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_path):
+def test_pages_sifted_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_path):
     from lo_sync import sync
     from lo_sync.store import Store
     from tests.factories import coursera_enrollment, provider_config
 
     coursera = provider_config("coursera")
-    pages = [[coursera_enrollment(p * 10 + i, f"l{i}@x.io") for i in range(10)] for p in range(5)]
 
-    def staged_rows(plan_pages, name):
-        store = Store.open(tmp_path / name)
-        try:
-            sync.plan_stats(store, coursera, plan_pages)
-            return store.conn.execute("SELECT * FROM temp.stage_progress").fetchall()
-        finally:
-            store.close()
+    def night(progress):
+        return [
+            [
+                coursera_enrollment(p * 10 + i, f"l{i}@x.io", progress=progress(p, i))
+                for i in range(10)
+            ]
+            for p in range(6)
+        ]
+
+    first, second = night(lambda p, i: 10), night(lambda p, i: 50 if i == p else 10)
 
     class SplitFetch(sync.Fetch):
+        """Every other page crosses raw, for the parent to sift and map."""
+
         def pages(self, known=None):
             mapper = sync.PageMapper(coursera, "stats", known)
 
             def produce():
-                for number, records in enumerate(pages):
-                    page = mapper.sift(records)
-                    yield page if number % 2 else mapper.map(page)
-                yield sync.SeenReport(known.seen)
+                for number, records in enumerate(second):
+                    first_seq = number * 10
+                    if number % 2:
+                        yield sync.UnmappedPage(records, first_seq)
+                    else:
+                        yield mapper.map(records, first_seq)
 
             return run_in_child(produce)
 
-    split = staged_rows(SplitFetch(None, coursera, "stats", None), "split.db")
-    assert len(split) == 50
-    assert split == staged_rows(pages, "parent-only.db")
+    def rerun(plan_pages, name):
+        store = Store.open(tmp_path / name)
+        try:
+            plan = sync.plan_stats(store, coursera, first)
+            sync.apply_stats(store, coursera, plan, "2026-11-23T03:00:00Z")
+            plan = sync.plan_stats(store, coursera, plan_pages)
+            staged = store.conn.execute("SELECT * FROM temp.stage_progress").fetchall()
+            return plan.counts, staged
+        finally:
+            store.close()
+
+    split_counts, split_staged = rerun(SplitFetch(None, coursera, "stats", None), "split.db")
+    assert (split_counts["updated"], split_counts["unchanged"], len(split_staged)) == (6, 54, 6)
+    assert (split_counts, split_staged) == rerun(second, "parent-only.db")
 
 
 def _told_waits(producer_pause: float, consumer_pause: float) -> list[float]:
