@@ -80,10 +80,12 @@ def run_in_child(
         sender.close()
         while True:
             try:
+                # The wait ends when the item starts to arrive: reading a large one
+                # through the pipe is work, not idleness.
                 started = time.monotonic()
-                message = receiver.recv_bytes()
+                receiver.poll(None)
                 struct.pack_into("d", parent_wait, 0, time.monotonic() - started)
-                kind, payload = pickle.loads(message)
+                kind, payload = pickle.loads(receiver.recv_bytes())
             except (EOFError, OSError):
                 status = _reap(pid)
                 raise ProviderError(
