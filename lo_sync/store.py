@@ -901,15 +901,25 @@ class Store:
 
     def insert_created_progress(self, provider: str, run_id: int) -> None:
         columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
+        first_night = not self.conn.execute(
+            "SELECT 1 FROM progress WHERE provider = ? LIMIT 1", (provider,)
+        ).fetchone()
+        # On a provider's first night every staged row is new: no probe per row.
+        new_only = (
+            ""
+            if first_night
+            else "LEFT JOIN progress p ON p.provider = :provider "
+            "AND p.course_external_id = s.course_external_id "
+            "AND p.learner_email = s.learner_email WHERE p.learner_email IS NULL "
+        )
         self.conn.execute(
             f"INSERT INTO progress (provider, {', '.join(columns)}, row_hash, regression, "
-            f"first_run_id, last_run_id) SELECT ?, {', '.join('s.' + c for c in columns)}, "
-            "s.row_hash, 0, ?, ? "
-            "FROM stage_progress s LEFT JOIN progress p ON p.provider = ? "
-            "AND p.course_external_id = s.course_external_id AND p.learner_email = s.learner_email "
+            f"first_run_id, last_run_id) SELECT :provider, "
+            f"{', '.join('s.' + c for c in columns)}, s.row_hash, 0, :run, :run "
+            f"FROM stage_progress s {new_only}"
             # The stage is keyed like progress, so new rows append to the B-tree in order.
-            "WHERE p.learner_email IS NULL ORDER BY s.course_external_id, s.learner_email",
-            (provider, run_id, run_id, provider),
+            "ORDER BY s.course_external_id, s.learner_email",
+            {"provider": provider, "run": run_id},
         )
 
     def update_progress(

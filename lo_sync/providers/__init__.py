@@ -13,6 +13,9 @@ A provider module exposes:
   the contract.
 
 Adding a provider means one module here and one entry in ``PROVIDERS``.
+
+Type checks use ``isinstance(x, (int, float))`` rather than ``int | float``: on
+Python 3.11 the tuple is checked faster, and a mapper runs a million times a night.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ _SECONDS = [f"{s:02}Z" for s in range(60)]
 def iso_from_epoch_ms(value, field: str) -> str | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RecordError(f"{field} is not epoch milliseconds: {value!r}")
     try:
         day, second = divmod(int(value // 1000), 86_400)
@@ -141,7 +144,7 @@ def _storable(value: str, key: str) -> str:
 def percent(value, field: str, *, required: bool = True) -> float | None:
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RecordError(f"{field} is not a number: {value!r}")
     if not 0 <= value <= 100:
         raise RecordError(f"{field} is outside 0-100: {value!r}")

@@ -49,14 +49,14 @@ def course_row(record: dict) -> dict:
     content_id = record.get("contentId")
     if content_id is None or content_id == "":
         raise RecordError("missing contentId")
-    if not isinstance(content_id, str | int) or isinstance(content_id, bool):
+    if not isinstance(content_id, (str, int)) or isinstance(content_id, bool):
         raise RecordError(f"contentId is {type(content_id).__name__}")
     content_type = optional_text(record, "contentType") or "Course"
     slug = optional_text(record, "slug")
     metadata = _course_metadata(record)
     seconds = metadata.get("estimatedLearningTime")
     if seconds is not None and (
-        isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0
+        isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0
     ):
         raise RecordError(f"estimatedLearningTime is not a number of seconds: {seconds!r}")
     skills = metadata.get("skills") or []
@@ -110,7 +110,7 @@ def stat_row(record: dict) -> dict:
     # A blank e-mail is no e-mail: storing "" would match learners to nobody.
     email = (optional_text(record, "email") or "").strip()
     external_id = record.get("externalId")
-    if external_id is not None and not isinstance(external_id, str | int):
+    if external_id is not None and not isinstance(external_id, (str, int)):
         raise RecordError("externalId is not text")
     external_id = None if external_id in (None, "") else str(external_id)
     if not email:
@@ -122,19 +122,19 @@ def stat_row(record: dict) -> dict:
     content_id = record.get("contentId")
     if content_id is None or content_id == "":
         raise RecordError("missing contentId")
-    if not isinstance(content_id, str | int) or isinstance(content_id, bool):
+    if not isinstance(content_id, (str, int)) or isinstance(content_id, bool):
         raise RecordError(f"contentId is {type(content_id).__name__}")
     completed = record.get("isCompleted")
     if not isinstance(completed, bool):
         raise RecordError(f"isCompleted is not a boolean: {completed!r}")
     grade = record.get("grade")
     if grade is not None and (
-        isinstance(grade, bool) or not isinstance(grade, int | float) or not 0 <= grade <= 1
+        isinstance(grade, bool) or not isinstance(grade, (int, float)) or not 0 <= grade <= 1
     ):
         raise RecordError(f"grade is not on 0-1: {grade!r}")
     hours = record.get("approxTotalCourseHrs")
     if hours is not None and (
-        isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0
+        isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours < 0
     ):
         raise RecordError(f"approxTotalCourseHrs is not a number of hours: {hours!r}")
     return {

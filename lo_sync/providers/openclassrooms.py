@@ -55,7 +55,7 @@ def course_row(record: dict) -> dict:
         raise RecordError("record is not an object")
     duration = record.get("duration")
     if duration is not None and (
-        isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0
+        isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0
     ):
         raise RecordError(f"duration is not minutes: {duration!r}")
     return {
@@ -82,7 +82,7 @@ def stat_row(record: dict) -> dict:
     status = optional_text(record, "status")
     time_spent = record.get("timeSpent")
     if time_spent is not None and (
-        isinstance(time_spent, bool) or not isinstance(time_spent, int | float) or time_spent < 0
+        isinstance(time_spent, bool) or not isinstance(time_spent, (int, float)) or time_spent < 0
     ):
         raise RecordError(f"timeSpent is not minutes: {time_spent!r}")
     user_id = record.get("userId")
