@@ -9,8 +9,8 @@ token and the mapping code already in memory: nothing is imported again, and no 
 is sent to it.
 
 The read-ahead is bounded by the pipe: the child blocks in its send as soon as the pipe's
-buffer (64 KiB on Linux) is full, so it is never more than about one item ahead of the
-parent and memory stays flat however large the fetch.
+buffer (grown to 1 MiB on Linux, a few pages) is full, so it is never more than a few
+items ahead of the parent and memory stays flat however large the fetch.
 
 The child never outlives the parent. On Linux the kernel kills it when the parent dies
 (PR_SET_PDEATHSIG); elsewhere its next send fails with EPIPE and it exits.
@@ -63,6 +63,7 @@ def run_in_child(
         return
 
     receiver, sender = Pipe(duplex=False)
+    _widen(sender)
     # One double the parent writes and the child reads: how long the parent last
     # waited for an item. An anonymous mapping stays shared across fork.
     parent_wait = mmap.mmap(-1, 8)
@@ -151,6 +152,22 @@ def _serve(
             _send(sender, "error", _portable(exc))
     finally:
         os._exit(exit_code)
+
+
+# A pipe this size holds a few pages: the two processes' page times vary (a page the
+# parent maps itself takes it longer), and with room for only part of one page each
+# would often wait for the other.
+PIPE_BYTES = 1 << 20
+
+
+def _widen(connection: Connection) -> None:
+    """Grow the pipe to PIPE_BYTES where Linux allows it; elsewhere keep its size."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 def _die_with_parent(parent_pid: int) -> None:
