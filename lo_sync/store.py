@@ -359,8 +359,10 @@ class Store:
         self.conn.execute("PRAGMA temp_store = FILE")  # staging spills to disk
         self.conn.execute("PRAGMA temp.cache_size = -16384")
         # The end-of-fetch sort of a million staged rows runs once the fetch worker
-        # has finished, so a helper thread can take the second core: a third faster.
-        self.conn.execute("PRAGMA threads = 2")
+        # has finished, so a helper thread can take the second core. One, not two:
+        # each sorts up to a cache's worth in memory, and two cost 32 MB at a
+        # million rows, more than the flat-memory budget allows.
+        self.conn.execute("PRAGMA threads = 1")
         if not self.readonly:
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

@@ -366,3 +366,25 @@ def test_a_generator_producer_learns_whether_the_parent_waited_for_its_items():
     # The first answers may still describe the child's start-up.
     assert len(idle_parent) == 8 and min(idle_parent[2:]) > 0.04
     assert len(busy_parent) == 8 and max(busy_parent[2:]) < 0.02
+
+
+def test_a_fetch_worker_does_not_hold_the_database_lock(tmp_path):
+    from lo_sync import lock
+
+    with lock.exclusive(tmp_path / "lo-sync.db"):
+        held = list(lock._held)
+
+        def produce():
+            open_fds = []
+            for fd in held:
+                try:
+                    os.fstat(fd)
+                    open_fds.append(fd)
+                except OSError:
+                    pass
+            yield open_fds
+
+        assert held
+        assert list(run_in_child(produce)) == [[]]
+        # The parent's lock is untouched.
+        assert all(os.fstat(fd) for fd in held)
