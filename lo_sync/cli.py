@@ -218,7 +218,7 @@ def _fetching_plan(app: App, kind: str, plan_function: Callable, **kwargs) -> Ca
         client = sync_.make_client(pcfg, config)
         try:
             with app.reporter.fetching(pcfg.name, kind) as on_page:
-                pages = sync_.fetch_pages(client, pcfg, kind, config.http.page_size)
+                pages = sync_.Fetch(client, pcfg, kind, config.http.page_size)
                 return plan_function(store, pcfg, pages, on_page=on_page, **kwargs)
         finally:
             client.close()

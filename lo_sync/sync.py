@@ -155,14 +155,10 @@ class PageMapper:
         return MappedPage(rows, rejected, len(records))
 
 
-def fetch_pages(client: ApiClient, pcfg: ProviderConfig, kind: str, page_size: int | None):
-    """A fetch of `kind` ('courses' or 'stats'); the plan runs it with `fetch.pages(known)`."""
-    return Fetch(client, pcfg, kind, page_size)
-
-
 @dataclass
 class Fetch:
-    """A provider fetch not yet started: the plan starts it once it knows the stored rows.
+    """A provider fetch of `kind` ('courses' or 'stats') not yet started: the plan starts
+    it with `pages(known)` once it knows the stored rows.
 
     Fetching, JSON decoding, passing over unchanged records and mapping run in a
     child process while this one stages the previous page: they are most of a large
