@@ -25,6 +25,7 @@ from lo_sync.errors import (
     InputError,
     LoSyncError,
 )
+from lo_sync.fetch import Fetch
 from lo_sync.lock import exclusive
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
@@ -40,6 +41,8 @@ class App:
     db_option: str | None
     reporter: Reporter
     _config: Config | None = field(default=None, repr=False)
+    # Descriptors a forked fetch worker must close: the database lock while held.
+    private_fds: tuple[int, ...] = ()
 
     def config(self) -> Config:
         if self._config is None:
@@ -59,7 +62,8 @@ class App:
             if write:
                 if not path.parent.is_dir():
                     raise InputError(missing_folder(path))
-                stack.enter_context(exclusive(path))
+                self.private_fds = (stack.enter_context(exclusive(path)),)
+                stack.callback(setattr, self, "private_fds", ())
             store = Store.open(path, readonly=not write)
             stack.callback(store.close)
             yield store
@@ -218,7 +222,7 @@ def _fetching_plan(app: App, kind: str, plan_function: Callable, **kwargs) -> Ca
         client = sync_.make_client(pcfg, config)
         try:
             with app.reporter.fetching(pcfg.name, kind) as on_page:
-                pages = sync_.Fetch(client, pcfg, kind, config.http.page_size)
+                pages = Fetch(client, pcfg, kind, config.http.page_size, app.private_fds)
                 return plan_function(store, pcfg, pages, on_page=on_page, **kwargs)
         finally:
             client.close()

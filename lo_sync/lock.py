@@ -14,26 +14,11 @@ from pathlib import Path
 
 from lo_sync.errors import InputError, LockHeld
 
-# Lock descriptors this process holds. A forked fetch worker closes its copies at
-# once: the lock is the parent's, and a worker still exiting after its parent was
-# killed must not make the next run find the database locked.
-_held: list[int] = []
-
-
-def _close_held_in_child() -> None:
-    for fd in _held:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    _held.clear()
-
-
-os.register_at_fork(after_in_child=_close_held_in_child)
-
 
 @contextmanager
-def exclusive(db_path: Path) -> Iterator[None]:
+def exclusive(db_path: Path) -> Iterator[int]:
+    """Hold the database's lock; yields its descriptor, which a forked fetch worker
+    is told to close (the lock is the parent's alone)."""
     lock_path = db_path.with_name(db_path.name + ".lock")
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -46,9 +31,6 @@ def exclusive(db_path: Path) -> Iterator[None]:
             raise LockHeld(f"another lo-sync run holds {db_path}; try again when it ends") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        _held.append(fd)
-        yield
+        yield fd
     finally:
-        if fd in _held:
-            _held.remove(fd)
         os.close(fd)

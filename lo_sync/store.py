@@ -10,12 +10,10 @@ both and a dry run cannot change the file or create a missing one.
 from __future__ import annotations
 
 import json
-import mmap
 import operator
 import os
 import sqlite3
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -54,68 +52,6 @@ progress_values = operator.itemgetter(*STAGED_PROGRESS)
 _INSERT_RAW_PROGRESS = (
     f"INSERT INTO stage_progress_raw VALUES ({', '.join('?' * (len(STAGED_PROGRESS) + 2))})"
 )
-
-
-# Sorted fingerprints are found through 65,536 buckets of their top 16 bits: about
-# 15 entries a bucket for a million rows, so a lookup is a few bisection steps.
-_BUCKET_SHIFT = 48
-_BUCKET_OFFSET = 1 << 15  # fingerprints are signed: the lowest top-16 value is -2^15
-
-
-class KnownRows:
-    """The fingerprints of a provider's stored rows, sorted (8 bytes a row), and where
-    in tonight's fetch each was seen (4 bytes a row; 0 while not seen).
-
-    A fetched record whose fingerprint is here is the record the stored row was
-    written from, bar a 1-in-2^64 collision: nothing about it can have changed.
-
-    `seen` lives in an anonymous shared mapping, so the forked fetch worker and the
-    parent note what they sift in the same memory. Each notes the earliest place;
-    the two could race only on one record sent twice on pages sifted at the same
-    moment, and then the tie-break between identical rows is all that can differ.
-    """
-
-    def __init__(self, fingerprints: array):
-        self.fingerprints = fingerprints
-        self._seen_memory = mmap.mmap(-1, max(4, 4 * len(fingerprints)))
-        self.seen = memoryview(self._seen_memory).cast("i")
-        self._buckets = array(
-            "q",
-            (
-                bisect_left(fingerprints, (bucket - _BUCKET_OFFSET) << _BUCKET_SHIFT)
-                for bucket in range(2 * _BUCKET_OFFSET + 1)
-            ),
-        )
-
-    def __len__(self) -> int:
-        return len(self.fingerprints)
-
-    def index(self, fingerprint: int) -> int | None:
-        bucket = (fingerprint >> _BUCKET_SHIFT) + _BUCKET_OFFSET
-        end = self._buckets[bucket + 1]
-        i = bisect_left(self.fingerprints, fingerprint, self._buckets[bucket], end)
-        return i if i < end and self.fingerprints[i] == fingerprint else None
-
-    def sift(self, records: list, first_seq: int, fingerprint) -> list[tuple]:
-        """(seq, fingerprint, record) for each record no stored row was written from;
-        the others are noted as seen. The lookup is inlined: it runs a million times."""
-        fingerprints, seen, buckets = self.fingerprints, self.seen, self._buckets
-        sifted = []
-        for seq, record in enumerate(records, first_seq + 1):
-            mark = fingerprint(record)
-            bucket = (mark >> _BUCKET_SHIFT) + _BUCKET_OFFSET
-            end = buckets[bucket + 1]
-            i = bisect_left(fingerprints, mark, buckets[bucket], end)
-            if i < end and fingerprints[i] == mark:
-                if not seen[i] or seq < seen[i]:
-                    seen[i] = seq
-            else:
-                sifted.append((seq, mark, record))
-        return sifted
-
-    def seen_count(self) -> int:
-        seen = array("i", self.seen[: len(self.fingerprints)])
-        return len(seen) - seen.count(0)
 
 
 def _typed(columns) -> str:
@@ -728,9 +664,9 @@ class Store:
 
     # --- statistics ----------------------------------------------------------------------------
 
-    def start_progress_stage(self, provider: str) -> KnownRows:
+    def start_progress_stage(self, provider: str) -> array:
         """Prepare to stage a statistics fetch for `provider`; returns its stored rows'
-        fingerprints, so that the fetch can pass over the records stored exactly so."""
+        fingerprints, sorted, so that the fetch can pass over the records stored exactly so."""
         # Append-only while fetching, sorted once at the end: inserting a million
         # rows in random key order into a keyed table costs several times the fetch.
         self.conn.execute("DROP TABLE IF EXISTS temp.stage_progress")
@@ -752,16 +688,15 @@ class Store:
                 (provider,),
             )
         )
-        self.known = KnownRows(fingerprints)
         self._unchanged = 0
-        return self.known
+        return fingerprints
 
     def stage_progress(self, rows: list[tuple]) -> None:
         """Stage one page of (seq, row_hash, *progress_values) rows."""
         with self._staging():
             self.conn.executemany(_INSERT_RAW_PROGRESS, rows)
 
-    def finish_progress_stage(self, provider: str) -> None:
+    def finish_progress_stage(self, provider: str, known) -> None:
         """Sort the staged rows by key, keeping one per learner and content.
 
         The same learner and content under several programs keep one row:
@@ -773,7 +708,7 @@ class Store:
         """
         columns = ", ".join(("row_hash", *STAGED_PROGRESS))
         with self._staging():
-            self._restage_seen_rows(provider)
+            self._restage_seen_rows(provider, known)
             self.conn.execute(
                 "CREATE TEMP TABLE stage_progress (row_hash INTEGER, "
                 "course_external_id TEXT NOT NULL, learner_email TEXT NOT NULL, "
@@ -786,9 +721,8 @@ class Store:
                 "completed DESC, progress_percent DESC, last_activity_at DESC, seq"
             )
             self.conn.execute("DROP TABLE temp.stage_progress_raw")
-        self.known = KnownRows(array("q"))
 
-    def _restage_seen_rows(self, provider: str) -> None:
+    def _restage_seen_rows(self, provider: str, known) -> None:
         """A passed-over row competes again when its learner and content have other
         rows staged.
 
@@ -796,7 +730,6 @@ class Store:
         them changed tonight, the unchanged one (identical to what is stored) must
         be ranked beside it, or the changed lower-ranked row would replace it.
         """
-        known = self.known
         seen_total = known.seen_count()
         rows = []
         if seen_total:

@@ -9,7 +9,6 @@ the next provider still runs.
 from __future__ import annotations
 
 import logging
-import marshal
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -18,18 +17,11 @@ from typing import Any
 
 from lo_sync.config import Config, ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
+from lo_sync.fetch import Fetch, KnownRows, mapped_pages
 from lo_sync.http import ApiClient, RetryPolicy
-from lo_sync.providers import PROVIDERS, RecordError, record_fingerprint
+from lo_sync.providers import PROVIDERS
 from lo_sync.redact import redact
-from lo_sync.store import (
-    PROGRESS_FIELDS,
-    KnownRows,
-    Store,
-    course_values,
-    progress_values,
-    utc_now,
-)
-from lo_sync.worker import run_in_child
+from lo_sync.store import PROGRESS_FIELDS, Store, utc_now
 
 log = logging.getLogger("lo_sync.sync")
 
@@ -71,124 +63,6 @@ def make_client(
     )
 
 
-@dataclass
-class MappedPage:
-    """One page of provider records mapped to rows in the store's staging column order.
-
-    Statistics rows are (seq, fingerprint, *progress_values): where in the fetch the
-    record came, and its fingerprint. Records stored exactly so are not among them.
-    """
-
-    rows: list[tuple]
-    rejected: list[tuple[str, Any]]  # (reason, raw record) for records that break the contract
-    records: int  # records on the page, rejected and passed-over ones included
-
-    def __reduce__(self):
-        # Pages cross from the fetch worker as marshal, which handles the plain values
-        # of rows and JSON records a third faster than pickle on the worker's side.
-        return (_unmarshal_page, (marshal.dumps((self.rows, self.rejected, self.records)),))
-
-
-def _unmarshal_page(data: bytes) -> MappedPage:
-    return MappedPage(*marshal.loads(data))
-
-
-@dataclass
-class UnmappedPage:
-    """A page of raw records the fetch worker hands over for this process to sift and
-    map, and where in the fetch its first record came (`first_seq` records before it)."""
-
-    records: list
-    first_seq: int
-
-    def __reduce__(self):
-        # marshal carries decoded JSON exactly (NaN, huge integers, lone surrogates).
-        return (_unmarshal_unmapped, (marshal.dumps((self.records, self.first_seq)),))
-
-
-def _unmarshal_unmapped(data: bytes) -> UnmappedPage:
-    return UnmappedPage(*marshal.loads(data))
-
-
-# A parent that waited longer than this for its last page has time to spare: the
-# worker hands it the next page unmapped (a page arriving while it is busy costs it
-# no wait at all; reading one that is ready takes well under a millisecond).
-PARENT_IDLE_SECONDS = 0.001
-
-
-class PageMapper:
-    """Maps one kind of record to staging rows. For statistics it first passes over
-    the records whose fingerprint a stored row carries (noting them as seen), and
-    fingerprints the others so that their rows carry it."""
-
-    def __init__(self, pcfg: ProviderConfig, kind: str, known: KnownRows | None = None):
-        module = PROVIDERS[pcfg.name]
-        self.fetch = module.fetch_courses if kind == "courses" else module.fetch_stats
-        self.mapper = module.course_row if kind == "courses" else module.stat_row
-        self.values = course_values if kind == "courses" else progress_values
-        self.known = known
-
-    def sift(self, records: list, first_seq: int) -> list[tuple]:
-        """(seq, fingerprint, record) for the records not stored exactly so."""
-        if self.known is None:
-            return [(0, None, record) for record in records]
-        return self.known.sift(records, first_seq, record_fingerprint)
-
-    def map(self, records: list, first_seq: int) -> MappedPage:
-        """Sift then map one page of raw records."""
-        rows: list[tuple] = []
-        rejected: list[tuple[str, Any]] = []
-        mapper, values, fingerprinted = self.mapper, self.values, self.known is not None
-        for seq, mark, record in self.sift(records, first_seq):
-            try:
-                row = mapper(record)
-            except RecordError as exc:
-                rejected.append((str(exc), record))
-                continue
-            if not fingerprinted:
-                rows.append(values(row))
-            elif row["time_spent_theoretical"]:
-                # Its time comes from the catalog at each run: compared in full every time.
-                rows.append((seq, None, *values(row)))
-            else:
-                rows.append((seq, mark, *values(row)))
-        return MappedPage(rows, rejected, len(records))
-
-
-@dataclass
-class Fetch:
-    """A provider fetch of `kind` ('courses' or 'stats') not yet started: the plan starts
-    it with `pages(known)` once it knows the stored rows.
-
-    Fetching, JSON decoding, passing over unchanged records and mapping run in a
-    child process while this one stages the previous page: they are most of a large
-    fetch's CPU, and the GIL would serialize them with the staging in a thread.
-    """
-
-    client: ApiClient
-    pcfg: ProviderConfig
-    kind: str
-    page_size: int | None
-
-    def pages(self, known: KnownRows | None = None):
-        pages_mapper = PageMapper(self.pcfg, self.kind, known)
-
-        def produce():
-            parent_idle, first_seq = False, 0
-            for records in pages_mapper.fetch(self.client, self.pcfg, self.page_size):
-                # While the parent waits for pages, they cross raw and the parent sifts
-                # and maps them; while it is busy, the worker does. The work balances
-                # across both cores.
-                if parent_idle:
-                    waited = yield UnmappedPage(records, first_seq)
-                else:
-                    waited = yield pages_mapper.map(records, first_seq)
-                parent_idle = waited is not None and waited > PARENT_IDLE_SECONDS
-                first_seq += len(records)
-
-        return run_in_child(produce, label=self.pcfg.name)
-
-
 def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:
     if total and rejected / total > REJECT_THRESHOLD:
         raise DataError(
@@ -205,24 +79,17 @@ def _stage_fetch(
     on_page: PageCallback | None,
     known: KnownRows | None = None,
 ) -> list[tuple[str, Any]]:
-    """Stage every page's rows, page by page; pages of raw records are mapped here.
+    """Stage every page's rows, page by page.
 
     Records that break the contract are set aside and returned with their reason;
     more than REJECT_THRESHOLD of them fails the whole fetch.
     """
-    here = PageMapper(pcfg, kind, known)
-    if isinstance(pages, Fetch):
-        pages = pages.pages(known)
     rejected: list[tuple[str, Any]] = []
     seen = 0
-    for page in pages:
-        if isinstance(page, UnmappedPage):
-            page = here.map(page.records, page.first_seq)
-        elif not isinstance(page, MappedPage):
-            page = here.map(page, seen)  # raw records, as tests and callers hand them
+    for page in mapped_pages(pcfg, kind, pages, known):
         stage(page.rows)
         rejected.extend(page.rejected)
-        seen += page.records
+        seen += page.count
         if on_page:
             on_page(seen)
     what = "course" if kind == "courses" else "statistics"
@@ -405,9 +272,9 @@ def plan_stats(
     on_page: PageCallback | None = None,
 ) -> Plan:
     """Stage a whole statistics fetch and diff it against the stored progress rows."""
-    known = store.start_progress_stage(pcfg.name)
+    known = KnownRows(store.start_progress_stage(pcfg.name))
     rejected = _stage_fetch(pcfg, "stats", pages, store.stage_progress, on_page, known)
-    store.finish_progress_stage(pcfg.name)
+    store.finish_progress_stage(pcfg.name, known)
     store.fill_theoretical_time(pcfg.name)
     store.snapshot_progress_diff(pcfg.name)
 

@@ -796,7 +796,7 @@ def test_openclassrooms_fetch_pages_the_organization_courses(api, make_client):
 
 
 def test_read_ahead_yields_every_page_in_order_and_raises_where_the_fetch_failed():
-    from lo_sync.http import read_ahead
+    from lo_sync.fetch.worker import read_ahead
 
     def pages():
         yield [1]
@@ -814,7 +814,7 @@ def test_read_ahead_stops_fetching_when_the_consumer_stops():
     import threading
     import time
 
-    from lo_sync.http import read_ahead
+    from lo_sync.fetch.worker import read_ahead
 
     fetched = []
 

@@ -584,7 +584,7 @@ def test_a_change_to_what_the_statistics_mappings_make_raises_the_mapping_versio
     pin the new digest here."""
     import hashlib
 
-    from lo_sync.providers import MAPPING_VERSION
+    from lo_sync.fetch.fingerprint import MAPPING_VERSION
     from tests.factories import coursera_enrollment, oc_progress
 
     records = [

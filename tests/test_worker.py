@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from lo_sync.errors import ConfigError, DataError, ProviderError
-from lo_sync.worker import PIPE_BYTES, run_in_child
+from lo_sync.fetch.worker import PIPE_BYTES, run_in_child
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -216,7 +216,7 @@ def test_the_child_dies_when_its_parent_is_killed():
     program = textwrap.dedent(
         """
         import os, time
-        from lo_sync.worker import run_in_child
+        from lo_sync.fetch.worker import run_in_child
 
         def pid_then_sleep():
             yield os.getpid()
@@ -277,10 +277,10 @@ def test_an_unmapped_page_crosses_as_the_exact_records_the_worker_decoded():
     import math
     import pickle
 
-    from lo_sync.sync import UnmappedPage
+    from lo_sync.fetch import Page
 
     records = [{"n": float("nan"), "big": 2**80, "s": "\ud800", "l": [1, None, True]}]
-    crossed = pickle.loads(pickle.dumps(UnmappedPage(records, 3000)))
+    crossed = pickle.loads(pickle.dumps(Page(3000, len(records), records)))
 
     assert crossed.first_seq == 3000
     record = crossed.records[0]
@@ -290,6 +290,7 @@ def test_an_unmapped_page_crosses_as_the_exact_records_the_worker_decoded():
 
 def test_pages_sifted_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_path):
     from lo_sync import sync
+    from lo_sync.fetch import Fetch, Page, PageMapper
     from lo_sync.store import Store
     from tests.factories import coursera_enrollment, provider_config
 
@@ -306,19 +307,16 @@ def test_pages_sifted_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_pa
 
     first, second = night(lambda p, i: 10), night(lambda p, i: 50 if i == p else 10)
 
-    class SplitFetch(sync.Fetch):
+    class SplitFetch(Fetch):
         """Every other page crosses raw, for the parent to sift and map."""
 
         def pages(self, known=None):
-            mapper = sync.PageMapper(coursera, "stats", known)
+            mapper = PageMapper(coursera, "stats", known)
 
             def produce():
                 for number, records in enumerate(second):
-                    first_seq = number * 10
-                    if number % 2:
-                        yield sync.UnmappedPage(records, first_seq)
-                    else:
-                        yield mapper.map(records, first_seq)
+                    page = Page(number * 10, len(records), records)
+                    yield page if number % 2 else mapper.map(page)
 
             return run_in_child(produce)
 
@@ -371,8 +369,8 @@ def test_a_generator_producer_learns_whether_the_parent_waited_for_its_items():
 def test_a_fetch_worker_does_not_hold_the_database_lock(tmp_path):
     from lo_sync import lock
 
-    with lock.exclusive(tmp_path / "lo-sync.db"):
-        held = list(lock._held)
+    with lock.exclusive(tmp_path / "lo-sync.db") as lock_fd:
+        held = [lock_fd]
 
         def produce():
             open_fds = []
@@ -385,6 +383,6 @@ def test_a_fetch_worker_does_not_hold_the_database_lock(tmp_path):
             yield open_fds
 
         assert held
-        assert list(run_in_child(produce)) == [[]]
+        assert list(run_in_child(produce, close_fds=held)) == [[]]
         # The parent's lock is untouched.
         assert all(os.fstat(fd) for fd in held)

@@ -20,13 +20,9 @@ Python 3.11 the tuple is checked faster, and a mapper runs a million times a nig
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import time
 from datetime import UTC, datetime
 from types import ModuleType
-
-import orjson
 
 
 class RecordError(ValueError):
@@ -77,33 +73,6 @@ def iso_from_text(value, field: str) -> str | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # the contract says UTC
     return iso_utc(parsed)
-
-
-# Part of every record fingerprint: raise it when a mapping changes what it makes of
-# the same record, so that every stored row is mapped and compared again once.
-# tests/test_mapping.py pins the mappings' output to this number.
-MAPPING_VERSION = 1
-_FINGERPRINT_PERSON = f"lo-sync map v{MAPPING_VERSION}".encode()
-
-
-def record_fingerprint(record) -> int:
-    """A stable 64-bit fingerprint of a provider record, as decoded from JSON.
-
-    The record is serialized again by orjson (keys in the order the provider sent
-    them) and hashed with BLAKE2b. A fetched record whose fingerprint a stored row
-    carries is the record that row was written from, bar a 1-in-2^64 collision, so
-    a rerun need not even map it. Two things orjson cannot write exactly: a lone
-    surrogate (it refuses, and marshal version 2, exact and the same in every
-    Python, serializes the record instead) and NaN or infinity, which it writes as
-    null. Neither is JSON; a provider that swaps a null for one of them is seen as
-    unchanged.
-    """
-    try:
-        data = orjson.dumps(record)
-    except orjson.JSONEncodeError:
-        data = marshal.dumps(record, 2)
-    digest = hashlib.blake2b(data, digest_size=8, person=_FINGERPRINT_PERSON).digest()
-    return int.from_bytes(digest, "little", signed=True)
 
 
 MAX_TITLE_LENGTH = 1000

@@ -22,15 +22,16 @@ import gc
 import mmap
 import os
 import pickle
+import queue
 import signal
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, Pipe
 from typing import NoReturn, TypeVar
 
 from lo_sync.errors import ProviderError
-from lo_sync.http import read_ahead
 
 T = TypeVar("T")
 
@@ -38,7 +39,11 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def run_in_child(
-    produce: Callable[[], Iterable[T]], *, use_process: bool | None = None, label: str = ""
+    produce: Callable[[], Iterable[T]],
+    *,
+    use_process: bool | None = None,
+    label: str = "",
+    close_fds: Iterable[int] = (),
 ) -> Iterator[T]:
     """Yield, in order, what `produce()` yields, computing it in a forked child process.
 
@@ -53,8 +58,10 @@ def run_in_child(
     otherwise sit idle.
 
     `label` (say, the provider) starts the message when the child dies without a word.
-    `use_process=None` uses a child where `os.fork` exists; `False` runs `produce()` in
-    a read-ahead thread instead (lo_sync.http.read_ahead).
+    `close_fds` are descriptors the child must not keep (the database lock: a worker
+    still exiting after its parent was killed must not make the next run find the
+    database locked). `use_process=None` uses a child where `os.fork` exists; `False`
+    runs `produce()` in a read-ahead thread instead (`read_ahead`).
     """
     if use_process is None:
         use_process = hasattr(os, "fork")
@@ -76,7 +83,7 @@ def run_in_child(
     try:
         pid = os.fork()
         if pid == 0:
-            _serve(produce, receiver, sender, parent_pid, blocked_before, parent_wait)
+            _serve(produce, receiver, sender, parent_pid, blocked_before, parent_wait, close_fds)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)
         sender.close()
         while True:
@@ -119,6 +126,7 @@ def _serve(
     parent_pid: int,
     blocked_before: set[signal.Signals],
     parent_wait: mmap.mmap,
+    close_fds: Iterable[int],
 ) -> NoReturn:
     """The child's whole life. It leaves only through `os._exit`: the caller's stack and
     SQLite connections were copied by fork and must never run here, and skipping cleanup
@@ -130,6 +138,11 @@ def _serve(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)
         receiver.close()
+        for fd in close_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         # Inherited objects move to the permanent generation, so the child's collections
         # (one every few hundred dicts while decoding JSON) no longer walk the parent's
         # whole heap, nor dirty, and so copy, every page of it.
@@ -215,3 +228,48 @@ def _describe(status: int) -> str:
     if code < 0:
         return f"killed by signal {-code}, {signal.Signals(-code).name}"
     return f"exited with code {code}"
+
+
+# --- read-ahead ---------------------------------------------------------------------------------
+
+_DONE = object()
+
+
+def read_ahead(pages: Iterator[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
+    """Fetch the next pages in a background thread while the caller stores this one.
+
+    The queue is bounded, so at most `depth` pages wait in memory; retries (and a
+    provider's Retry-After) happen in that thread exactly as they would inline.
+    An exception in the fetch is raised to the caller at the page where it happened.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        buffer.put(page, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            buffer.put(exc)
+
+    worker = threading.Thread(target=produce, name="lo-sync-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
