@@ -3,46 +3,42 @@
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import signal
 import sys
-from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from lo_sync import __version__
-from lo_sync import sync as sync_
-from lo_sync.config import Config, load_config, resolve_config_path
+from lo_sync import __version__, jobs, sync
+from lo_sync.config import Config, ProviderConfig, load_config, resolve_config_path
 from lo_sync.errors import (
-    EXIT_OK,
     EXIT_SYNC_FAILED,
     EXIT_USAGE,
     ConfigError,
     InputError,
     LoSyncError,
 )
-from lo_sync.fetch import Fetch
-from lo_sync.lock import exclusive
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import RedactingFilter, redact
-from lo_sync.store import Store, disk_trouble, missing_folder
+from lo_sync.store import Store, disk_trouble
 
 EXIT_INTERRUPTED = 130
 
 
 @dataclass
 class App:
+    """What the global options name: the configuration, the database and the reporter."""
+
     config_option: str | None
     db_option: str | None
     reporter: Reporter
     _config: Config | None = field(default=None, repr=False)
-    # Descriptors a forked fetch worker must close: the database lock while held.
-    private_fds: tuple[int, ...] = ()
 
     def config(self) -> Config:
         if self._config is None:
@@ -55,20 +51,11 @@ class App:
         return Path(self.db_option) if self.db_option else self.config().database
 
     @contextmanager
-    def store(self, *, write: bool):
-        """The database, locked for writing, or opened read-only for a dry run or a report."""
-        path = self.db_path()
-        with ExitStack() as stack:
-            if write:
-                if not path.parent.is_dir():
-                    raise InputError(missing_folder(path))
-                self.private_fds = (stack.enter_context(exclusive(path)),)
-                stack.callback(setattr, self, "private_fds", ())
-            store = Store.open(path, readonly=not write)
-            stack.callback(store.close)
-            yield store
+    def store(self, *, write: bool) -> Iterator[Store]:
+        with jobs.open_database(self.db_path(), write=write) as database:
+            yield database.store
 
-    def providers(self, names: tuple[str, ...]):
+    def providers(self, names: tuple[str, ...]) -> list[ProviderConfig]:
         config = self.config()
         if not names:
             return list(config.providers.values())
@@ -80,6 +67,13 @@ class App:
                 f"(configured: {', '.join(config.providers) or 'none'})"
             )
         return [config.providers[n] for n in dict.fromkeys(names)]
+
+    def run(self, command: str, providers: tuple[str, ...], options: jobs.Options) -> NoReturn:
+        """Run a provider command and exit with the worst provider's code."""
+        selected = self.providers(providers)
+        with jobs.open_database(self.db_path(), write=not options.dry_run) as database:
+            code = jobs.run(command, database, self.config(), selected, self.reporter, options)
+        sys.exit(code)
 
 
 class LoSyncGroup(click.Group):
@@ -184,72 +178,19 @@ def _configure_logging(verbose: int) -> None:
             logging.getLogger(name).setLevel(logging.DEBUG)
 
 
-def _run(
-    app: App,
-    command: str,
-    providers: tuple[str, ...],
-    dry_run: bool,
-    make_plan: Callable,
-    apply: Callable,
-) -> None:
-    """Run one command for each selected provider; exit with the worst provider's code."""
-    selected = app.providers(providers)
-    exit_code = EXIT_OK
-    # What is loaded by now lives for the whole run: kept out of the collector's
-    # sight, it is not walked again at every collection a million mapped rows set off.
-    gc.freeze()
-    with app.store(write=not dry_run) as store:
-        for pcfg in selected:
-            outcome = sync_.run_provider(
-                command,
-                store,
-                pcfg,
-                dry_run=dry_run,
-                make_plan=functools.partial(make_plan, store, pcfg),
-                apply=functools.partial(apply, store, pcfg),
-            )
-            app.reporter.outcome(command, outcome, dry_run)
-            if outcome.error is not None:
-                exit_code = max(exit_code, outcome.error.exit_code)
-    sys.exit(exit_code)
-
-
-def _fetching_plan(app: App, kind: str, plan_function: Callable, **kwargs) -> Callable:
-    """A plan maker that fetches `kind` through one HTTP client per provider."""
-
-    def make_plan(store: Store, pcfg):
-        config = app.config()
-        client = sync_.make_client(pcfg, config)
-        try:
-            with app.reporter.fetching(pcfg.name, kind) as on_page:
-                pages = Fetch(client, pcfg, kind, config.http.page_size, app.private_fds)
-                return plan_function(store, pcfg, pages, on_page=on_page, **kwargs)
-        finally:
-            client.close()
-
-    return make_plan
-
-
 @cli.command("sync-catalog")
 @provider_options
 @click.pass_obj
 def sync_catalog(app: App, providers, dry_run):
     """Fetch every course available to the organization and record created / updated / unchanged."""
-    _run(
-        app,
-        "sync-catalog",
-        providers,
-        dry_run,
-        _fetching_plan(app, "courses", sync_.plan_catalog),
-        sync_.apply_catalog,
-    )
+    app.run("sync-catalog", providers, jobs.Options(dry_run=dry_run))
 
 
 @cli.command("archive")
 @provider_options
 @click.option(
     "--max-archive",
-    default=sync_.DEFAULT_MAX_ARCHIVE,
+    default=sync.DEFAULT_MAX_ARCHIVE,
     show_default=True,
     metavar="N|N%",
     help="Refuse to archive more than this many courses (or share of active ones) per provider.",
@@ -258,12 +199,10 @@ def sync_catalog(app: App, providers, dry_run):
 @click.pass_obj
 def archive(app: App, providers, dry_run, max_archive, force):
     """Archive courses the provider no longer offers, and restore those that came back."""
-    sync_.parse_max_archive(max_archive)  # a typo is a usage error before anything runs
-
-    def make_plan(store, pcfg):
-        return sync_.plan_archive(store, pcfg, max_archive=max_archive, force=force)
-
-    _run(app, "archive", providers, dry_run, make_plan, sync_.apply_archive)
+    sync.parse_max_archive(max_archive)  # a typo is a usage error before anything runs
+    app.run(
+        "archive", providers, jobs.Options(dry_run=dry_run, max_archive=max_archive, force=force)
+    )
 
 
 @cli.command("sync-stats")
@@ -281,14 +220,8 @@ def archive(app: App, providers, dry_run, max_archive, force):
 @click.pass_obj
 def sync_stats(app: App, providers, dry_run, accept_regressions, force):
     """Fetch per-learner progress, completion, score and time spent for every provider course."""
-    make_plan = _fetching_plan(
-        app, "stats", sync_.plan_stats, accept_regressions=accept_regressions, force=force
-    )
-
-    def apply(store, pcfg, plan, started_at):
-        return sync_.apply_stats(store, pcfg, plan, started_at, accept_regressions)
-
-    _run(app, "sync-stats", providers, dry_run, make_plan, apply)
+    options = jobs.Options(dry_run=dry_run, force=force, accept_regressions=accept_regressions)
+    app.run("sync-stats", providers, options)
 
 
 @cli.group("learners")
@@ -418,7 +351,17 @@ def demo(folder: Path, size: int):
     """Run the whole nightly job against the built-in simulator: no credentials needed."""
     from lo_sync.demo import run_demo
 
-    sys.exit(run_demo(folder, size, _simulator_config(size, None, 1, ())))
+    sys.exit(run_demo(folder, size, _simulator_config(size, None, 1, ()), invoke=invoke))
+
+
+def invoke(argv: list[str]) -> int:
+    """Run lo-sync in this process on `argv`; its exit code."""
+    try:
+        # An error our group handles ends in ctx.exit, whose code main() returns here.
+        code = cli.main(argv, prog_name="lo-sync", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:

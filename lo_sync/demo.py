@@ -1,13 +1,16 @@
 """`lo-sync demo`: the whole nightly job against the built-in simulator, no credentials needed.
 
-Each step runs the real CLI in-process and prints the command line it ran, so
-what a new user watches is exactly what their cron job will do.
+The demo is a list of steps, each a command line run through the real CLI
+in-process, printed as it runs: what a new user watches is exactly what their
+cron job will do.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -60,8 +63,39 @@ def write_learners_csv(path: Path, sim_config, share: float = 0.9) -> int:
     return keep
 
 
-def run_demo(folder: Path, size: int, sim_config) -> int:
-    from lo_sync.cli import cli
+@dataclass(frozen=True)
+class Step:
+    """One command of the demo, as a user would type it (after `lo-sync --config FILE`).
+    `{learners_csv}` and `{learners}` are filled in with the demo's own file and count."""
+
+    title: str
+    args: tuple[str, ...]
+    expect: tuple[int, ...] = (0,)
+
+
+NIGHT_ONE = (
+    Step("Night 1: what would the catalog sync change?", ("sync-catalog", "--dry-run")),
+    Step("Night 1: sync the catalogs", ("sync-catalog",)),
+    Step("Night 1: archive what is no longer offered", ("archive",)),
+    Step(
+        "Import the company's people ({learners} learners)",
+        ("learners", "import", "{learners_csv}"),
+    ),
+    Step("Night 1: learner statistics", ("sync-stats",)),
+    Step("What the L&D admin sees", ("stats",)),
+)
+NIGHT_TWO = (
+    Step("Night 2: catalog", ("sync-catalog",)),
+    Step("Night 2: archive", ("archive",)),
+    Step("Night 2: statistics", ("sync-stats",)),
+    Step("Night 2: nothing changed since, so a second run writes nothing", ("sync-catalog",)),
+)
+
+# Runs the CLI in-process on the given arguments and returns its exit code.
+Invoke = Callable[[list[str]], int]
+
+
+def run_demo(folder: Path, size: int, sim_config, invoke: Invoke) -> int:
     from lo_sync.simulator import CREDENTIALS, Simulator
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,38 +113,22 @@ def run_demo(folder: Path, size: int, sim_config) -> int:
         os.chmod(config_path, 0o600)
         for name, var in SECRET_VARS.items():
             os.environ[var] = CREDENTIALS[name]["client_secret"]
-        learners = write_learners_csv(learners_csv, sim_config)
+        fill = {"learners": write_learners_csv(learners_csv, sim_config),
+                "learners_csv": str(learners_csv)}  # fmt: skip
 
-        def step(title: str, *args: str, expect: tuple[int, ...] = (0,)) -> bool:
-            argv = ["--config", str(config_path), *args]
-            click.secho(f"\n# {title}", bold=True)
-            click.echo("$ lo-sync " + shlex.join(argv))
-            try:
-                cli.main(argv, prog_name="lo-sync", standalone_mode=False)
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            if code not in expect:
-                click.secho(f"step failed with exit code {code}", fg="red", err=True)
-                return False
+        def run(steps: tuple[Step, ...]) -> bool:
+            for step in steps:
+                argv = ["--config", str(config_path), *(a.format(**fill) for a in step.args)]
+                click.secho(f"\n# {step.title.format(**fill)}", bold=True)
+                click.echo("$ lo-sync " + shlex.join(argv))
+                code = invoke(argv)
+                if code not in step.expect:
+                    click.secho(f"step failed with exit code {code}", fg="red", err=True)
+                    return False
             return True
 
         click.secho(f"lo-sync demo: simulator on {sim.url}, files in {folder}/", bold=True)
-        ok = all(
-            [
-                step("Night 1: what would the catalog sync change?", "sync-catalog", "--dry-run"),
-                step("Night 1: sync the catalogs", "sync-catalog"),
-                step("Night 1: archive what is no longer offered", "archive"),
-                step(
-                    f"Import the company's people ({learners} learners)",
-                    "learners",
-                    "import",
-                    str(learners_csv),
-                ),
-                step("Night 1: learner statistics", "sync-stats"),
-                step("What the L&D admin sees", "stats"),
-            ]
-        )
+        ok = run(NIGHT_ONE)
         if ok:
             sim.set_day(2)
             click.secho(
@@ -118,17 +136,7 @@ def run_demo(folder: Path, size: int, sim_config) -> int:
                 "progress ===",
                 bold=True,
             )
-            ok = all(
-                [
-                    step("Night 2: catalog", "sync-catalog"),
-                    step("Night 2: archive", "archive"),
-                    step("Night 2: statistics", "sync-stats"),
-                    step(
-                        "Night 2: nothing changed since, so a second run writes nothing",
-                        "sync-catalog",
-                    ),
-                ]
-            )
+            ok = run(NIGHT_TWO)
     click.secho(
         f"\nDone. The database is {database}; open it with any SQLite client, e.g.\n"
         f"  sqlite3 {database} 'SELECT provider, count(*) FROM courses GROUP BY 1'",

@@ -56,13 +56,18 @@ class Reporter:
 
     @contextmanager
     def fetching(self, provider: str, what: str):
-        """A live counter at a terminal; nothing under cron."""
+        """A live counter at a terminal; nothing under cron.
+
+        The display, and the refresh thread rich runs for it, start with the first
+        page: by then the fetch has forked its worker, which must not inherit a
+        thread that may hold a lock.
+        """
         if not self.interactive or self.quiet:
             yield lambda seen: None
             return
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        with Progress(
+        progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
@@ -70,9 +75,19 @@ class Reporter:
             TimeElapsedColumn(),
             console=self.console,
             transient=True,
-        ) as progress:
-            task = progress.add_task(f"{provider}: fetching {what}", total=None)
-            yield lambda seen: progress.update(task, completed=seen)
+        )
+        task = progress.add_task(f"{provider}: fetching {what}", total=None)
+
+        def on_page(seen: int) -> None:
+            if not progress.live.is_started:
+                progress.start()
+            progress.update(task, completed=seen)
+
+        try:
+            yield on_page
+        finally:
+            if progress.live.is_started:
+                progress.stop()
 
     # --- results -------------------------------------------------------------------------------
 

@@ -15,12 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lo_sync.config import Config, ProviderConfig
+from lo_sync.config import ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
 from lo_sync.fetch import Fetch, KnownRows, mapped_pages
-from lo_sync.http import ApiClient, RetryPolicy
 from lo_sync.providers import PROVIDERS
-from lo_sync.redact import redact
 from lo_sync.store import PROGRESS_FIELDS, Store, utc_now
 
 log = logging.getLogger("lo_sync.sync")
@@ -47,20 +45,6 @@ class Plan:
     refusal: SafetyAbort | None = None
     more_changes: int = 0  # changes not listed (stats samples)
     payload: Any = None  # what apply needs beyond the staging tables (archive: the lists)
-
-
-def make_client(
-    pcfg: ProviderConfig, config: Config, retry: RetryPolicy | None = None
-) -> ApiClient:
-    http = config.http
-    return ApiClient(
-        pcfg.name,
-        token_url=pcfg.token_url,
-        client_id=pcfg.client_id,
-        client_secret=pcfg.client_secret,
-        timeout=(http.connect_timeout, http.read_timeout),
-        retry=retry or RetryPolicy(max_attempts=http.max_attempts, max_wait=http.max_retry_wait),
-    )
 
 
 def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:
@@ -369,45 +353,14 @@ def apply_stats(
     return run_id
 
 
-# --- running a command over providers ----------------------------------------------------------
-
-
 @dataclass
 class Outcome:
+    """What running one command for one provider came to."""
+
     provider: str
     plan: Plan | None = None
     error: LoSyncError | None = None
     run_id: int | None = None
-
-
-def run_provider(
-    command: str,
-    store: Store,
-    pcfg: ProviderConfig,
-    *,
-    dry_run: bool,
-    make_plan: Callable[[], Plan],
-    apply: Callable[[Plan, str], int],
-) -> Outcome:
-    """Plan and (unless dry) apply one provider; a failure is recorded and returned, not raised."""
-    started_at = utc_now()
-    try:
-        plan = make_plan()
-        if plan.refusal:
-            if not dry_run:
-                store.record_failed_run(
-                    command, pcfg.name, started_at, "refused", str(plan.refusal)
-                )
-            return Outcome(pcfg.name, plan, plan.refusal)
-        if dry_run:
-            return Outcome(pcfg.name, plan)
-        return Outcome(pcfg.name, plan, run_id=apply(plan, started_at))
-    except LoSyncError as exc:
-        status = "refused" if isinstance(exc, SafetyAbort) else "failed"
-        log.debug("%s %s failed", command, pcfg.name, exc_info=True)
-        if not dry_run:
-            store.record_failed_run(command, pcfg.name, started_at, status, redact(exc))
-        return Outcome(pcfg.name, error=exc)
 
 
 def _notes(plan: Plan) -> str | None:

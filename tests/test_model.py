@@ -35,7 +35,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from lo_sync import sync
+from lo_sync import jobs, sync
 from lo_sync.errors import DataError, LoSyncError, SafetyAbort
 from lo_sync.providers.openclassrooms import ACTIVE_STATUSES
 from lo_sync.store import Store
@@ -112,7 +112,7 @@ class SyncMachine(RuleBasedStateMachine):
             readonly.close()
 
     def run(self, command: str, make_plan, apply) -> sync.Outcome:
-        return sync.run_provider(
+        return jobs.run_provider(
             command,
             self.store,
             OC,

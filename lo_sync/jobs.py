@@ -1,0 +1,177 @@
+"""One command over the selected providers: client → fetch → plan → apply or record the
+failure → outcome. The CLI parses options and calls `run`; everything between lives here.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lo_sync import sync
+from lo_sync.config import Config, ProviderConfig
+from lo_sync.errors import EXIT_OK, InputError, LoSyncError, SafetyAbort
+from lo_sync.fetch import Fetch
+from lo_sync.http import ApiClient, RetryPolicy
+from lo_sync.lock import exclusive
+from lo_sync.output import Reporter
+from lo_sync.redact import redact
+from lo_sync.store import Store, missing_folder, utc_now
+from lo_sync.sync import Outcome, Plan
+
+log = logging.getLogger("lo_sync.jobs")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the operator asked of a command beyond --provider and --dry-run."""
+
+    dry_run: bool = False
+    max_archive: str = sync.DEFAULT_MAX_ARCHIVE
+    force: bool = False
+    accept_regressions: bool = False
+
+
+@dataclass
+class Database:
+    """The database a command works on, and the descriptors a forked fetch worker
+    must not keep (the lock, while it is held)."""
+
+    store: Store
+    private_fds: tuple[int, ...] = field(default=())
+
+
+@contextmanager
+def open_database(path: Path, *, write: bool) -> Iterator[Database]:
+    """The database, locked for writing, or opened read-only for a dry run or a report."""
+    with ExitStack() as stack:
+        private_fds: tuple[int, ...] = ()
+        if write:
+            if not path.parent.is_dir():
+                raise InputError(missing_folder(path))
+            private_fds = (stack.enter_context(exclusive(path)),)
+        store = Store.open(path, readonly=not write)
+        stack.callback(store.close)
+        yield Database(store, private_fds)
+
+
+def make_client(
+    pcfg: ProviderConfig, config: Config, retry: RetryPolicy | None = None
+) -> ApiClient:
+    http = config.http
+    return ApiClient(
+        pcfg.name,
+        token_url=pcfg.token_url,
+        client_id=pcfg.client_id,
+        client_secret=pcfg.client_secret,
+        timeout=(http.connect_timeout, http.read_timeout),
+        retry=retry or RetryPolicy(max_attempts=http.max_attempts, max_wait=http.max_retry_wait),
+    )
+
+
+# What each command fetches: 'courses', 'stats', or nothing (archive reads the store).
+FETCHES = {"sync-catalog": "courses", "archive": None, "sync-stats": "stats"}
+
+
+def run(
+    command: str,
+    database: Database,
+    config: Config,
+    providers: list[ProviderConfig],
+    reporter: Reporter,
+    options: Options,
+) -> int:
+    """Run `command` for each provider in turn and report each outcome; returns the
+    worst provider's exit code. One provider's failure never stops the next."""
+    # What is loaded by now lives for the whole run: kept out of the collector's
+    # sight, it is not walked again at every collection the mapped rows set off.
+    gc.freeze()
+    exit_code = EXIT_OK
+    for pcfg in providers:
+        outcome = run_provider(
+            command,
+            database.store,
+            pcfg,
+            dry_run=options.dry_run,
+            make_plan=lambda pcfg=pcfg: _plan(command, database, config, pcfg, reporter, options),
+            apply=lambda plan, started_at, pcfg=pcfg: _apply(
+                command, database.store, pcfg, plan, started_at, options
+            ),
+        )
+        reporter.outcome(command, outcome, options.dry_run)
+        if outcome.error is not None:
+            exit_code = max(exit_code, outcome.error.exit_code)
+    return exit_code
+
+
+def _plan(
+    command: str,
+    database: Database,
+    config: Config,
+    pcfg: ProviderConfig,
+    reporter: Reporter,
+    options: Options,
+) -> Plan:
+    store = database.store
+    kind = FETCHES[command]
+    if kind is None:
+        return sync.plan_archive(store, pcfg, max_archive=options.max_archive, force=options.force)
+    client = make_client(pcfg, config)
+    try:
+        pages = Fetch(client, pcfg, kind, config.http.page_size, database.private_fds)
+        with reporter.fetching(pcfg.name, kind) as on_page:
+            if kind == "courses":
+                return sync.plan_catalog(store, pcfg, pages, on_page=on_page)
+            return sync.plan_stats(
+                store,
+                pcfg,
+                pages,
+                accept_regressions=options.accept_regressions,
+                force=options.force,
+                on_page=on_page,
+            )
+    finally:
+        client.close()
+
+
+def _apply(
+    command: str, store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str, options: Options
+) -> int:
+    if command == "sync-catalog":
+        return sync.apply_catalog(store, pcfg, plan, started_at)
+    if command == "archive":
+        return sync.apply_archive(store, pcfg, plan, started_at)
+    return sync.apply_stats(store, pcfg, plan, started_at, options.accept_regressions)
+
+
+def run_provider(
+    command: str,
+    store: Store,
+    pcfg: ProviderConfig,
+    *,
+    dry_run: bool,
+    make_plan: Callable[[], Plan],
+    apply: Callable[[Plan, str], int],
+) -> Outcome:
+    """Plan and (unless dry) apply one provider; a failure is recorded and returned, not raised."""
+    started_at = utc_now()
+    try:
+        plan = make_plan()
+        if plan.refusal:
+            if not dry_run:
+                store.record_failed_run(
+                    command, pcfg.name, started_at, "refused", str(plan.refusal)
+                )
+            return Outcome(pcfg.name, plan, plan.refusal)
+        if dry_run:
+            return Outcome(pcfg.name, plan)
+        return Outcome(pcfg.name, plan, run_id=apply(plan, started_at))
+    except LoSyncError as exc:
+        status = "refused" if isinstance(exc, SafetyAbort) else "failed"
+        log.debug("%s %s failed", command, pcfg.name, exc_info=True)
+        if not dry_run:
+            store.record_failed_run(command, pcfg.name, started_at, status, redact(exc))
+        return Outcome(pcfg.name, error=exc)
