@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from lo_sync.http import ApiClient, OffsetPaging
+from lo_sync.http import ApiClient, OffsetPaginator, paginate
 from lo_sync.providers import (
     MAX_TITLE_LENGTH,
     RecordError,
@@ -29,12 +29,13 @@ ACTIVE_STATUSES = None  # Coursera has no course status: only disappearance arch
 
 def fetch_courses(client: ApiClient, cfg, page_size: int | None = None) -> Iterator[list[dict]]:
     url = f"{cfg.base_url}/businesses.v1/{cfg.org_id}/contents"
-    yield from OffsetPaging(_limit(page_size)).pages(client, url, {})
+    return paginate(client, url, OffsetPaginator(client.provider, _limit(page_size)))
 
 
 def fetch_stats(client: ApiClient, cfg, page_size: int | None = None) -> Iterator[list[dict]]:
     url = f"{cfg.base_url}/businesses.v1/{cfg.org_id}/enrollmentReports"
-    yield from OffsetPaging(_limit(page_size)).pages(client, url, {"includeS12n": "true"})
+    paginator = OffsetPaginator(client.provider, _limit(page_size))
+    return paginate(client, url, paginator, params={"includeS12n": "true"})
 
 
 def _limit(page_size: int | None) -> int:

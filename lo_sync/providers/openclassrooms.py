@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lo_sync.http import ApiClient, RangePaging
+from lo_sync.http import ApiClient, RangePaginator, paginate
 from lo_sync.providers import (
     MAX_TITLE_LENGTH,
     RecordError,
@@ -33,12 +33,12 @@ ACTIVE_STATUSES = frozenset({"active", "coming-soon", "pre-registration"})
 
 def fetch_courses(client: ApiClient, cfg, page_size: int | None = None) -> Iterator[list[dict]]:
     url = f"{cfg.base_url}/organizations/{cfg.org_id}/courses"
-    yield from RangePaging(page_size or MAX_PAGE_SIZE).pages(client, url)
+    return paginate(client, url, RangePaginator(client.provider, page_size or MAX_PAGE_SIZE))
 
 
 def fetch_stats(client: ApiClient, cfg, page_size: int | None = None) -> Iterator[list[dict]]:
     url = f"{cfg.base_url}/organizations/{cfg.org_id}/learners/progress"
-    yield from RangePaging(page_size or MAX_PAGE_SIZE).pages(client, url)
+    return paginate(client, url, RangePaginator(client.provider, page_size or MAX_PAGE_SIZE))
 
 
 def _integer_id(record: dict, key: str) -> str:
