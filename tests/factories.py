@@ -10,15 +10,15 @@ from lo_sync.store import Store
 
 
 def provider_config(name: str, group: str = "Sales Academy") -> ProviderConfig:
-    module = PROVIDERS[name]
+    provider = PROVIDERS[name]
     return ProviderConfig(
         name=name,
         org_id="c37xwraOSFytEjHm5uQEEA" if name == "coursera" else "4242",
         client_id=f"{name}-client",
         client_secret=f"{name}-secret-value",
         group=group,
-        base_url=module.DEFAULT_BASE_URL,
-        token_url=module.DEFAULT_TOKEN_URL,
+        base_url=provider.default_base_url,
+        token_url=provider.default_token_url,
     )
 
 

@@ -13,7 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lo_sync.providers import RecordError, coursera, openclassrooms
+from lo_sync.providers import PROVIDERS, RecordError
+
+coursera = PROVIDERS["coursera"]
+openclassrooms = PROVIDERS["openclassrooms"]
 
 MISSING = object()
 
@@ -411,10 +414,10 @@ def test_openclassrooms_only_active_coming_soon_and_pre_registration_keep_a_cour
         openclassrooms.course_row(r)["status"] for r in load_payload("openclassrooms_courses.json")
     ]
 
-    offered = [status in openclassrooms.ACTIVE_STATUSES for status in statuses]
+    offered = [status in openclassrooms.active_statuses for status in statuses]
 
     assert offered == [True, True, False, False]
-    assert "pre-registration" in openclassrooms.ACTIVE_STATUSES
+    assert "pre-registration" in openclassrooms.active_statuses
 
 
 @pytest.mark.parametrize(
@@ -571,7 +574,7 @@ def test_openclassrooms_stat_record_breaking_the_contract_is_refused(load_payloa
 def test_epoch_milliseconds_convert_exactly_as_strftime_of_gmtime_does(value):
     import time
 
-    from lo_sync.providers import iso_from_epoch_ms
+    from lo_sync.providers.fields import iso_from_epoch_ms
 
     expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value // 1000))
     assert iso_from_epoch_ms(value, "x") == expected
