@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from lo_sync.config import ProviderConfig
@@ -20,6 +21,20 @@ def provider_config(name: str, group: str = "Sales Academy") -> ProviderConfig:
         base_url=provider.default_base_url,
         token_url=provider.default_token_url,
     )
+
+
+MISSING = object()
+
+
+def altered(record: dict, **changes) -> dict:
+    """A copy of `record` with keys set, or removed when the value is MISSING."""
+    out = copy.deepcopy(record)
+    for key, value in changes.items():
+        if value is MISSING:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 def open_store(path: Path) -> Store:

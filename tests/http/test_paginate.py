@@ -5,13 +5,10 @@ The paging rules themselves are tested without a network in test_paging.py.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from lo_sync.errors import DataError
 from lo_sync.http import OffsetPaginator, RangePaginator, paginate
-from lo_sync.providers import PROVIDERS
 from tests.http.wire import CONTENTS, COURSES, TOKEN_URL, add_token, sent
 
 
@@ -67,30 +64,3 @@ def test_a_refused_answer_ends_the_pages_after_those_already_read(api, client):
 
     assert read == [[{"n": 1}, {"n": 2}], [{"n": 3}, {"n": 4}]]
     assert len(sent(api)) == 3
-
-
-def test_coursera_fetch_never_asks_more_than_the_contract_allows(api, client):
-    cfg = SimpleNamespace(base_url="https://api.test/ent/api", org_id="ORG42")
-    add_token(api)
-    api.get(f"{cfg.base_url}/businesses.v1/ORG42/enrollmentReports", json=page([]))
-
-    list(PROVIDERS["coursera"].fetch_stats(client, cfg, page_size=5000))
-
-    assert sent(api)[1:] == [
-        (
-            "GET",
-            "https://api.test/ent/api/businesses.v1/ORG42/enrollmentReports"
-            "?includeS12n=true&start=0&limit=1000",
-        )
-    ]
-
-
-def test_openclassrooms_fetch_pages_the_organization_courses(api, make_client):
-    client = make_client("openclassrooms")
-    cfg = SimpleNamespace(base_url="https://api.test", org_id="4242")
-    add_token(api)
-    api.get(COURSES, status=200, json=[{"id": 1}])
-
-    assert list(PROVIDERS["openclassrooms"].fetch_courses(client, cfg)) == [[{"id": 1}]]
-    assert sent(api)[1:] == [("GET", COURSES)]
-    assert ranges_sent(api) == ["items=0-999"]
