@@ -153,18 +153,6 @@ def test_offset_paging_refuses_a_malformed_paging_after_handing_on_its_page():
     assert str(caught.value) == "coursera: page at start=0 has a malformed 'paging'"
 
 
-def test_offset_paging_gives_up_after_max_pages():
-    answers = (page([{"n": i}], next=str(i + 1)) for i in range(10))
-
-    pager = pages_of(OffsetPaginator("coursera", limit=1, max_pages=3), answers)
-    read = [next(pager) for _ in range(3)]
-    with pytest.raises(DataError) as caught:
-        next(pager)
-
-    assert read == [[{"n": 0}], [{"n": 1}], [{"n": 2}]]
-    assert str(caught.value) == "coursera: more than 3 pages; refusing to go on"
-
-
 def test_offset_paging_may_end_on_its_last_allowed_page():
     answers = [page([{"n": 0}], next="1"), page([{"n": 1}])]
 
@@ -373,18 +361,6 @@ def test_range_paging_refuses_a_body_that_is_not_an_array():
     assert message == "openclassrooms: items from 0: body is not a JSON array"
 
 
-def test_range_paging_gives_up_after_max_pages():
-    answers = (items([{"id": i}], f"items {i}-{i}/*") for i in range(10))
-
-    pager = pages_of(RangePaginator("openclassrooms", size=1, max_pages=3), answers)
-    read = [next(pager) for _ in range(3)]
-    with pytest.raises(DataError) as caught:
-        next(pager)
-
-    assert read == [[{"id": 0}], [{"id": 1}], [{"id": 2}]]
-    assert str(caught.value) == "openclassrooms: more than 3 pages; refusing to go on"
-
-
 def test_range_paging_knows_the_requests_left_once_a_total_is_announced():
     paginator = RangePaginator("openclassrooms", size=2)
     paginator.update_state(*items([{"id": 1}, {"id": 2}], "items 0-1/*"))
@@ -403,3 +379,33 @@ def test_a_listing_read_whole_has_no_requests_left():
 
     assert paginator.next_request() is None
     assert paginator.remaining_requests() == []
+
+
+# --- both -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paginator", "answers", "provider"),
+    [
+        pytest.param(
+            OffsetPaginator("coursera", limit=1, max_pages=3),
+            (page([{"n": i}], next=str(i + 1)) for i in range(10)),
+            "coursera",
+            id="offset",
+        ),
+        pytest.param(
+            RangePaginator("openclassrooms", size=1, max_pages=3),
+            (items([{"n": i}], f"items {i}-{i}/*") for i in range(10)),
+            "openclassrooms",
+            id="range",
+        ),
+    ],
+)
+def test_paging_gives_up_after_max_pages(paginator, answers, provider):
+    pager = pages_of(paginator, answers)
+    read = [next(pager) for _ in range(3)]
+    with pytest.raises(DataError) as caught:
+        next(pager)
+
+    assert read == [[{"n": 0}], [{"n": 1}], [{"n": 2}]]
+    assert str(caught.value) == f"{provider}: more than 3 pages; refusing to go on"
