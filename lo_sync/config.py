@@ -178,13 +178,13 @@ def _database_path(database: str, problems: list[str]) -> Path:
 
 
 def _parse_provider(name: str, settings: Any, problems: list[str]) -> ProviderConfig | None:
-    module = PROVIDERS[name]
+    provider = PROVIDERS[name]
     prefix = f"providers.{name}"
     if not isinstance(settings, dict):
-        problems.append(f"{prefix}: must be a mapping with {module.ORG_KEY}, client_id, ...")
+        problems.append(f"{prefix}: must be a mapping with {provider.org_key}, client_id, ...")
         return None
-    required = [module.ORG_KEY, "client_id", "client_secret", "group"]
-    optional = {"base_url": module.DEFAULT_BASE_URL, "token_url": module.DEFAULT_TOKEN_URL}
+    required = [provider.org_key, "client_id", "client_secret", "group"]
+    optional = {"base_url": provider.default_base_url, "token_url": provider.default_token_url}
     _unknown_keys(settings, set(required) | set(optional), prefix + ".", problems)
 
     values: dict[str, str] = {}
@@ -217,7 +217,7 @@ def _parse_provider(name: str, settings: Any, problems: list[str]) -> ProviderCo
     register_secret(values["client_secret"])
     return ProviderConfig(
         name=name,
-        org_id=values[module.ORG_KEY],
+        org_id=values[provider.org_key],
         client_id=values["client_id"],
         client_secret=values["client_secret"],
         group=values["group"],

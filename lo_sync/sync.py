@@ -103,13 +103,8 @@ def plan_catalog(
             )
 
     rejected = _stage_fetch(pcfg, "courses", pages, stage, on_page)
-    store.mark_listed(
-        str(raw[module.COURSE_ID_FIELD])
-        for _, raw in rejected
-        if isinstance(raw, dict)
-        and isinstance(raw.get(module.COURSE_ID_FIELD), str | int)
-        and not isinstance(raw.get(module.COURSE_ID_FIELD), bool)
-    )
+    listed = (module.course_id(raw) for _, raw in rejected)
+    store.mark_listed(external_id for external_id in listed if external_id is not None)
     counts = store.catalog_plan_counts(pcfg.name)
     counts["rejected"] = len(rejected)
     plan = Plan("sync-catalog", pcfg.name, counts, rejected=rejected)
@@ -170,7 +165,7 @@ def plan_archive(
             f"{pcfg.name}: the latest sync-catalog (run {latest['id']}, {latest['started_at']}) "
             "did not complete; archive acts only on a complete fetch. Fix it and rerun sync-catalog"
         )
-    to_archive, to_restore, active = store.archive_candidates(pcfg.name, module.ACTIVE_STATUSES)
+    to_archive, to_restore, active = store.archive_candidates(pcfg.name, module.active_statuses)
     counts = {"archived": len(to_archive), "restored": len(to_restore)}
     plan = Plan("archive", pcfg.name, counts, payload=(to_archive, to_restore))
     plan.changes = [("archive", ext, f"{title} ({reason})") for ext, title, reason, _ in to_archive]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from lo_sync.config import ProviderConfig
@@ -10,16 +11,30 @@ from lo_sync.store import Store
 
 
 def provider_config(name: str, group: str = "Sales Academy") -> ProviderConfig:
-    module = PROVIDERS[name]
+    provider = PROVIDERS[name]
     return ProviderConfig(
         name=name,
         org_id="c37xwraOSFytEjHm5uQEEA" if name == "coursera" else "4242",
         client_id=f"{name}-client",
         client_secret=f"{name}-secret-value",
         group=group,
-        base_url=module.DEFAULT_BASE_URL,
-        token_url=module.DEFAULT_TOKEN_URL,
+        base_url=provider.default_base_url,
+        token_url=provider.default_token_url,
     )
+
+
+MISSING = object()
+
+
+def altered(record: dict, **changes) -> dict:
+    """A copy of `record` with keys set, or removed when the value is MISSING."""
+    out = copy.deepcopy(record)
+    for key, value in changes.items():
+        if value is MISSING:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 def open_store(path: Path) -> Store:

@@ -37,10 +37,11 @@ from hypothesis.stateful import (
 
 from lo_sync import jobs, sync
 from lo_sync.errors import DataError, LoSyncError, SafetyAbort
-from lo_sync.providers.openclassrooms import ACTIVE_STATUSES
+from lo_sync.providers.openclassrooms import OpenClassrooms
 from lo_sync.store import Store
 from tests.factories import oc_course, oc_progress, provider_config
 
+ACTIVE_STATUSES = OpenClassrooms.active_statuses
 OC = provider_config("openclassrooms")
 STATUSES = ("active", "coming-soon", "pre-registration", "archived", "closed")
 STARTED = "2026-11-23T03:00:00Z"

@@ -49,9 +49,9 @@ class PageMapper:
     them as seen), and fingerprints the others so that their rows carry it."""
 
     def __init__(self, pcfg: ProviderConfig, kind: str, known: KnownRows | None = None):
-        module = PROVIDERS[pcfg.name]
-        self.fetch = module.fetch_courses if kind == "courses" else module.fetch_stats
-        self.mapper = module.course_row if kind == "courses" else module.stat_row
+        provider = PROVIDERS[pcfg.name]
+        self.fetch = provider.fetch_courses if kind == "courses" else provider.fetch_stats
+        self.mapper = provider.course_row if kind == "courses" else provider.stat_row
         self.values = course_values if kind == "courses" else progress_values
         self.known = known
 

@@ -1,129 +1,18 @@
-"""Provider registry and the small interface every provider module implements.
+"""The providers lo-sync knows, by name: `PROVIDERS["coursera"]` is a `Provider`.
 
-A provider module exposes:
-
-- constants: ``NAME``, ``ORG_KEY`` (its config key for the organization id),
-  ``DEFAULT_BASE_URL``, ``DEFAULT_TOKEN_URL``, ``MAX_PAGE_SIZE``, and
-  ``ACTIVE_STATUSES`` (statuses that keep a course offered; ``None`` when the
-  provider has no status and only disappearance archives a course);
-- ``fetch_courses(client, cfg, page_size)`` and ``fetch_stats(client, cfg, page_size)``:
-  generators of pages (lists of raw API records), read whole or not at all;
-- ``course_row(record)`` and ``stat_row(record)``: pure functions mapping one API
-  record to one normalized row, raising ``RecordError`` for a record that breaks
-  the contract.
-
-Adding a provider means one module here and one entry in ``PROVIDERS``.
-
-Type checks use ``isinstance(x, (int, float))`` rather than ``int | float``: on
-Python 3.11 the tuple is checked faster, and a mapper runs a million times a night.
+Adding a provider means one module here with one `Provider` subclass, one line
+below, and one subclass of the contract tests in tests/providers/. No provider
+module imports this package: they import `base` and `fields`.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-from types import ModuleType
+from lo_sync.providers.base import Provider, RecordError
+from lo_sync.providers.coursera import Coursera
+from lo_sync.providers.openclassrooms import OpenClassrooms
 
+PROVIDERS: dict[str, Provider] = {
+    provider.name: provider for provider in (Coursera(), OpenClassrooms())
+}
 
-class RecordError(ValueError):
-    """One API record breaks the contract; it is set aside, not stored."""
-
-
-def iso_utc(value: datetime) -> str:
-    """Timestamps are stored as ISO-8601 UTC to the second, so text order is time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# A million-row report converts three epochs a row. The calendar date is looked up
-# once per day (a report spans a few thousand days at most) and the time of day is
-# two list lookups, which is three times faster than strftime(gmtime()) each time.
-_DATES: dict[int, str] = {}
-_MAX_DATES = 100_000  # garbage epochs must not grow the cache without bound
-_HOURS_MINUTES = [f"{h:02}:{m:02}:" for h in range(24) for m in range(60)]
-_SECONDS = [f"{s:02}Z" for s in range(60)]
-
-
-def iso_from_epoch_ms(value, field: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RecordError(f"{field} is not epoch milliseconds: {value!r}")
-    try:
-        day, second = divmod(int(value // 1000), 86_400)
-        date = _DATES.get(day)
-        if date is None:
-            if len(_DATES) >= _MAX_DATES:
-                _DATES.clear()
-            date = _DATES[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
-    except (OverflowError, OSError, ValueError):
-        raise RecordError(f"{field} is out of range: {value!r}") from None
-    minute, second = divmod(second, 60)
-    return date + _HOURS_MINUTES[minute] + _SECONDS[second]
-
-
-def iso_from_text(value, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise RecordError(f"{field} is not an ISO-8601 string: {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise RecordError(f"{field} is not an ISO-8601 timestamp: {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)  # the contract says UTC
-    return iso_utc(parsed)
-
-
-MAX_TITLE_LENGTH = 1000
-
-
-def required_text(record: dict, key: str, max_length: int | None = None) -> str:
-    value = record.get(key)
-    if value is None:
-        raise RecordError(f"missing {key}")
-    if not isinstance(value, str):
-        raise RecordError(f"{key} is {type(value).__name__}, not text")
-    if not value.strip():
-        raise RecordError(f"{key} is empty")
-    if max_length and len(value) > max_length:
-        raise RecordError(f"{key} is {len(value)} characters long (limit {max_length})")
-    return _storable(value, key)
-
-
-def optional_text(record: dict, key: str) -> str | None:
-    value = record.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise RecordError(f"{key} is {type(value).__name__}, not text")
-    return _storable(value, key)
-
-
-def _storable(value: str, key: str) -> str:
-    """JSON allows a lone surrogate (\\ud800) that no UTF-8 database can store."""
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise RecordError(f"{key} holds text that is not valid Unicode") from None
-    return value
-
-
-def percent(value, field: str, *, required: bool = True) -> float | None:
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RecordError(f"{field} is not a number: {value!r}")
-    if not 0 <= value <= 100:
-        raise RecordError(f"{field} is outside 0-100: {value!r}")
-    return float(value)
-
-
-def _registry() -> dict[str, ModuleType]:
-    from lo_sync.providers import coursera, openclassrooms
-
-    return {module.NAME: module for module in (coursera, openclassrooms)}
-
-
-PROVIDERS: dict[str, ModuleType] = _registry()
+__all__ = ["PROVIDERS", "Provider", "RecordError"]

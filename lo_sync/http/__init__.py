@@ -1,0 +1,38 @@
+"""The one HTTP chokepoint: session, OAuth2 client credentials, retries, paging.
+
+- `client`: `ApiClient`, what provider modules send every request through;
+- `transport`: the session, its timeout and User-Agent, network trouble as errors;
+- `auth`: OAuth2 client credentials over a transport;
+- `retry`: the retry policy and how long to wait;
+- `paging`: paging styles as state machines, and `paginate` to drive one;
+- `messages`: failure text an operator can act on, secrets redacted.
+"""
+
+from lo_sync.http.auth import ClientCredentials
+from lo_sync.http.client import ApiClient, decode_json
+from lo_sync.http.paging import (
+    MAX_PAGES,
+    OffsetPaginator,
+    PageRequest,
+    Paginator,
+    RangePaginator,
+    paginate,
+)
+from lo_sync.http.retry import RetryPolicy, TransientError
+from lo_sync.http.transport import USER_AGENT, Transport
+
+__all__ = [
+    "MAX_PAGES",
+    "USER_AGENT",
+    "ApiClient",
+    "ClientCredentials",
+    "OffsetPaginator",
+    "PageRequest",
+    "Paginator",
+    "RangePaginator",
+    "RetryPolicy",
+    "TransientError",
+    "Transport",
+    "decode_json",
+    "paginate",
+]

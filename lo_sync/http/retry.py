@@ -1,0 +1,91 @@
+"""When a request is worth another attempt, how long to wait, and when to give up.
+
+The policy is a constructor argument of `ApiClient`, with `sleep` in it, so tests
+run every retry without waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from lo_sync.errors import ProviderError
+from lo_sync.redact import redact
+
+log = logging.getLogger("lo_sync.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    initial_wait: float = 1.0
+    max_wait: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+class TransientError(Exception):
+    """A failure worth another attempt: 429/5xx, network trouble, a body cut short."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        # HTTP-date form: rare from APIs; fall back to our own backoff.
+        return None
+
+
+class BackoffWait:
+    """Exponential backoff with full jitter, but a provider's Retry-After wins (capped)."""
+
+    def __init__(self, policy: RetryPolicy):
+        self.policy = policy
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        cap = self.policy.max_wait
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return min(exc.retry_after, cap)
+        ceiling = min(cap, self.policy.initial_wait * 2 ** (state.attempt_number - 1))
+        return random.uniform(0, ceiling)
+
+
+def with_retries(attempt: Callable[[], T], policy: RetryPolicy, provider: str) -> T:
+    """`attempt()` again after each `TransientError`, until it succeeds or the policy gives up.
+
+    Giving up is a `ProviderError` carrying the last failure; any other error ends at once.
+    """
+    retrying = Retrying(
+        stop=stop_after_attempt(policy.max_attempts),
+        wait=BackoffWait(policy),
+        retry=retry_if_exception(lambda exc: isinstance(exc, TransientError)),
+        sleep=policy.sleep,
+        before_sleep=lambda state: log.info(
+            "%s: retrying after %s", provider, redact(state.outcome.exception())
+        ),
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except TransientError as exc:
+        raise ProviderError(
+            f"{provider}: {redact(exc)} (gave up after {policy.max_attempts} attempts)"
+        ) from None

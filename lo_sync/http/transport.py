@@ -1,0 +1,77 @@
+"""One provider's session: one network exchange at a time, trouble turned into our errors.
+
+Both the data requests (`ApiClient`) and the token request (`ClientCredentials`)
+go through a `Transport`, so they share the timeout, the User-Agent and the
+reading of what went wrong.
+"""
+
+from __future__ import annotations
+
+import requests
+
+from lo_sync import __version__
+from lo_sync.errors import ProviderError
+from lo_sync.http.messages import certificate_problem, describe, error_detail, network_reason
+from lo_sync.http.retry import RETRY_STATUSES, TransientError, retry_after_seconds
+from lo_sync.redact import redact
+
+USER_AGENT = f"lo-sync/{__version__}"
+
+
+class Transport:
+    """A requests session with a default timeout and a versioned User-Agent."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        session: requests.Session | None = None,
+    ):
+        self.provider = provider
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers["Accept"] = "application/json"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def send(self, method: str, url: str, *, what: str, **kwargs) -> requests.Response:
+        """One network exchange; transient trouble becomes `TransientError`.
+
+        A 429 or 5xx answer is transient too. Any other answer is returned as it
+        came: what a status means depends on who asked.
+        """
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            problem = certificate_problem(exc)
+            if problem is None:  # a handshake cut short: network trouble like any other
+                raise TransientError(
+                    f"{what} {describe(url, kwargs.get('params'))}: TLS handshake failed"
+                ) from None
+            # A certificate that fails verification fails the same way on every attempt.
+            raise ProviderError(
+                f"{self.provider}: {what} {describe(url, kwargs.get('params'))}: TLS "
+                f"certificate verification failed ({problem}); lo-sync always verifies "
+                "certificates"
+            ) from None
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            # The connection broke while the body was being read: a network error too.
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            raise TransientError(
+                f"{what} {describe(url, kwargs.get('params'))}: {network_reason(exc)}"
+            ) from None
+        except requests.RequestException as exc:
+            raise ProviderError(f"{self.provider}: {what} failed: {redact(exc)}") from None
+        if response.status_code in RETRY_STATUSES:
+            raise TransientError(
+                f"{what} {describe(url, kwargs.get('params'))}: HTTP {response.status_code}"
+                f"{error_detail(response)}",
+                retry_after=retry_after_seconds(response),
+            )
+        return response
