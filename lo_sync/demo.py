@@ -50,12 +50,13 @@ providers:
 def write_learners_csv(path: Path, sim_config, share: float = 0.9) -> int:
     """Most of the simulated learners, as the company's HR export would list them;
     the rest show up as unmatched in the statistics summary."""
-    from lo_sync.simulator import data
+    from lo_sync.simulator.client_config import PROVIDERS
+    from lo_sync.simulator.learners import learner_count, learner_email
 
-    count = max(data.learner_count(p, sim_config) for p in data.PROVIDERS)
+    count = max(learner_count(p, sim_config) for p in PROVIDERS)
     keep = int(count * share)
     lines = ["email,external_id,name"]
-    lines += [f"{data.learner_email(n)},EMP-{n:06d},Learner {n}" for n in range(keep)]
+    lines += [f"{learner_email(n)},EMP-{n:06d},Learner {n}" for n in range(keep)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return keep
 
