@@ -381,8 +381,8 @@ class Bench:
         self.work = Path(tempfile.mkdtemp(prefix="work-", dir=self.out))
         self.cases: dict[str, Case] = {}
         self.profiles: list[Path] = []
-        from lo_sync.demo import SECRET_VARS, config_yaml
         from lo_sync.simulator import CREDENTIALS
+        from lo_sync.simulator.client_config import SECRET_VARS, config_yaml
 
         self.credentials = CREDENTIALS
         self.env = dict(os.environ)

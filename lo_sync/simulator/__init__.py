@@ -15,7 +15,7 @@ size (generated per page, never held in memory), can play "the next night"
 The modules, by what they are:
 
     config.py          SimulatorConfig: sizes, night, faults
-    client_config.py   where each provider is served, and the credentials it accepts
+    client_config.py   where each provider is served, its credentials, a config text
     server.py          HTTP plumbing, control endpoint, Simulator, serve_forever
     guard.py           the one request path: path, method, faults, token, org, page
     coursera.py        Coursera's data and API

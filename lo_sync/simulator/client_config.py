@@ -1,5 +1,5 @@
-"""What a client needs to reach the simulator: where each provider is served and
-the credentials it accepts.
+"""What a client needs to reach the simulator: where each provider is served, the
+credentials it accepts, and the lo-sync config text pointing at a running simulator.
 
 One port serves both providers, each mounted under its own name:
 
@@ -47,6 +47,12 @@ SERVED_AT: dict[str, ServedAt] = {
     "openclassrooms": ServedAt("/openclassrooms", "/openclassrooms/oauth2/token"),
 }
 
+# The environment variables a generated config reads the client secrets from.
+SECRET_VARS = {
+    "coursera": "LO_SYNC_DEMO_COURSERA_SECRET",
+    "openclassrooms": "LO_SYNC_DEMO_OPENCLASSROOMS_SECRET",
+}
+
 
 def provider_urls(root_url: str) -> dict[str, dict[str, str]]:
     """Each provider's base_url and token_url on a simulator at `root_url`."""
@@ -54,3 +60,33 @@ def provider_urls(root_url: str) -> dict[str, dict[str, str]]:
         name: {"base_url": root_url + at.base_path, "token_url": root_url + at.token_path}
         for name, at in SERVED_AT.items()
     }
+
+
+def config_yaml(url: str, credentials: dict, *, literal_secrets: bool, database: str) -> str:
+    """A config pointing at a simulator; secrets as ${VAR} references unless asked otherwise."""
+
+    def secret(name: str) -> str:
+        if literal_secrets:
+            return credentials[name]["client_secret"]
+        return "${" + SECRET_VARS[name] + "}"
+
+    urls = provider_urls(url)
+    c, o = credentials["coursera"], credentials["openclassrooms"]
+    return f"""\
+database: {database}
+providers:
+  coursera:
+    org_id: {c["org_id"]}
+    client_id: {c["client_id"]}
+    client_secret: {secret("coursera")}
+    group: Sales Academy
+    base_url: {urls["coursera"]["base_url"]}
+    token_url: {urls["coursera"]["token_url"]}
+  openclassrooms:
+    organization_id: "{o["organization_id"]}"
+    client_id: {o["client_id"]}
+    client_secret: {secret("openclassrooms")}
+    group: Sales Academy
+    base_url: {urls["openclassrooms"]["base_url"]}
+    token_url: {urls["openclassrooms"]["token_url"]}
+"""

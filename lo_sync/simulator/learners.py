@@ -9,14 +9,19 @@ same person at both providers. Coursera has `learner_count("coursera", cfg)`
 learners with six rows each (four courses, a fifth course or the first one again
 under another program, one specialization); OpenClassrooms has
 `learner_count("openclassrooms", cfg)` learners with four rows each.
+
+`write_hr_export` writes the company's own list of people, the file
+`lo-sync learners import` reads, for most of these learners.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
+from lo_sync.simulator.client_config import PROVIDERS
 from lo_sync.simulator.config import SimulatorConfig
 from lo_sync.simulator.nights import snapshot_at
 from lo_sync.simulator.randomness import Draws, draws_for
@@ -133,3 +138,17 @@ def standing_on_day_two(
         if progress >= 100:
             completed_at = last_activity_at
     return Standing(progress, completed_at, last_activity_at)
+
+
+# -- the company's side -------------------------------------------------------------------
+
+
+def write_hr_export(path: Path, cfg: SimulatorConfig, share: float = 0.9) -> int:
+    """Most of the simulated learners, as the company's HR export would list them;
+    the rest show up as unmatched in the statistics summary. Returns how many."""
+    count = max(learner_count(p, cfg) for p in PROVIDERS)
+    keep = int(count * share)
+    lines = ["email,external_id,name"]
+    lines += [f"{learner_email(n)},EMP-{n:06d},Learner {n}" for n in range(keep)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return keep
