@@ -24,8 +24,10 @@ from lo_sync.simulator.learners import (
     learner_name,
     learners,
 )
+from lo_sync.simulator.messages import Response
 from lo_sync.simulator.nights import catalog_indices, new_indices, removed_indices
 from lo_sync.simulator.openclassrooms import course_record, progress_row
+from lo_sync.simulator.page_cache import PageCache
 
 CONFIG = SimulatorConfig(
     coursera_contents=300,
@@ -797,3 +799,109 @@ def test_the_undone_learner_has_no_other_row_for_that_course():
         undone = coursera[UNDONE_ROW]
         assert not undone["isCompleted"]
         assert [r["contentId"] for r in coursera].count(undone["contentId"]) == 1
+
+
+# -- page cache --------------------------------------------------------------------------
+
+CACHED = CONFIG.replace(page_cache=50_000_000)
+
+
+def raw(answer) -> tuple:
+    """What the server sent, its Date header aside."""
+    headers = {k: v for k, v in answer.headers.items() if k.lower() != "date"}
+    return answer.status_code, headers, answer.content
+
+
+def some_pages(sim, http) -> list[tuple]:
+    coursera, oc = coursera_token(sim, http), oc_token(sim, http)
+    answers = [
+        coursera_get(sim, http, "contents", coursera, start=start, limit=50)
+        for start in (0, 50, 100, 299)
+    ]
+    answers += [
+        coursera_get(sim, http, "enrollmentReports", coursera, start=6, limit=200, **flag)
+        for flag in ({}, {"includeS12n": "true"})
+    ]
+    answers.append(coursera_get(sim, http, "programs", coursera, excludeContent="true"))
+    answers += [oc_get(sim, http, "courses", oc, f"items={a}-{a + 49}") for a in (0, 50, 100)]
+    answers += [oc_get(sim, http, "learners/progress", oc, r) for r in ("items=0-", "items=50-60")]
+    return [raw(answer) for answer in answers]
+
+
+def test_a_cached_answer_is_byte_identical_to_a_fresh_one(sim, http):
+    page_faults = (
+        Fault("bad_records", every=3),
+        Fault("duplicate_record", page=50),
+        Fault("stuck_next", page=100),
+        Fault("range_total_changes"),
+        Fault("truncated_json", page=100),
+    )
+    pages = 0
+    with Simulator(CACHED) as cached, requests.Session() as cached_http:
+        for faults in ((), page_faults, (Fault("shrunk"),)):
+            for day in (1, 2):
+                for simulator in (sim, cached):
+                    simulator.set_faults(faults)
+                    simulator.set_day(day)
+                fresh = some_pages(sim, http)
+                rendered = some_pages(cached, cached_http)
+                kept = some_pages(cached, cached_http)
+                assert rendered == fresh and kept == fresh
+                pages += sum(status in (200, 206) for status, _, _ in fresh)
+        # Every page was rendered once and kept once; errors (416 once shrunk) never are.
+        assert cached.page_cache_stats()["hits"] == cached.page_cache_stats()["misses"] == pages
+
+
+def test_set_day_and_set_faults_empty_the_page_cache():
+    with Simulator(CACHED) as cached, requests.Session() as http:
+        token = coursera_token(cached, http)
+        day1 = coursera_get(cached, http, "contents", token, limit=10)
+        assert coursera_get(cached, http, "contents", token, limit=10).content == day1.content
+        assert cached.page_cache_stats()["answers"] == 1
+        cached.set_day(2)
+        assert cached.page_cache_stats()["answers"] == 0
+        day2 = coursera_get(cached, http, "contents", token, limit=10)
+        assert day2.content != day1.content
+        cached.set_faults([Fault("bad_records", every=2)])
+        assert cached.page_cache_stats()["answers"] == 0
+        damaged = coursera_get(cached, http, "contents", token, limit=10)
+        assert damaged.content != day2.content
+        assert http.post(f"{cached.url}/_sim/control", json={"day": 1}).status_code == 200
+        assert cached.page_cache_stats()["answers"] == 0
+        assert cached.page_cache_stats()["misses"] == 3
+        assert cached.page_cache_stats()["hits"] == 1
+
+
+def test_a_cached_page_still_passes_the_guard():
+    with Simulator(CACHED) as cached, requests.Session() as http:
+        token = coursera_token(cached, http)
+        assert coursera_get(cached, http, "contents", token, limit=5).status_code == 200
+        assert_coursera_error(coursera_get(cached, http, "contents", "made-up", limit=5), 401)
+        other = "AAAAAAAAAAAAAAAAAAAAAA"
+        assert_coursera_error(coursera_get(cached, http, "contents", token, org=other), 403)
+        cached.set_faults([Fault("rate_limit", every=2)])
+        answers = [coursera_get(cached, http, "contents", token, limit=5) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 429, 200, 429]
+        assert cached.page_cache_stats()["hits"] == 1
+
+
+def test_the_page_cache_keeps_to_its_size_limit():
+    def render(body: bytes):
+        return lambda: Response(200, body, {"Content-Type": "text/plain"})
+
+    cache = PageCache(limit=10)
+    for key in "abc":
+        cache.answer(key, render(b"1234"))
+    # c pushed the total to 12 bytes: a, the least recently used, went.
+    assert cache.stats() == {"hits": 0, "misses": 3, "answers": 2, "bytes": 8, "limit": 10}
+    assert cache.answer("b", render(b"other")).body == b"1234"
+    assert cache.answer("a", render(b"5678")).body == b"5678"  # rendered again
+    cache.answer("huge", render(b"x" * 11))  # larger than the limit: never kept
+    assert cache.stats() == {"hits": 1, "misses": 5, "answers": 2, "bytes": 8, "limit": 10}
+    cache.clear()
+    assert cache.stats()["answers"] == cache.stats()["bytes"] == 0
+    off = PageCache(limit=0)
+    off.answer("a", render(b"1"))
+    assert off.stats() == {"hits": 0, "misses": 0, "answers": 0, "bytes": 0, "limit": 0}
+    with pytest.raises(ValueError, match="page_cache"):
+        SimulatorConfig(page_cache=-1)

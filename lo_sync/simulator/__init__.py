@@ -14,7 +14,7 @@ size (generated per page, never held in memory), can play "the next night"
 
 The modules, by what they are:
 
-    config.py          SimulatorConfig: sizes, night, faults
+    config.py          SimulatorConfig: sizes, night, faults, page cache
     client_config.py   where each provider is served, its credentials, a config text
     server.py          HTTP plumbing, control endpoint, Simulator, serve_forever
     guard.py           the one request path: path, method, faults, token, org, page
@@ -27,6 +27,7 @@ The modules, by what they are:
     word_pools.py      titles, names and blurbs records are made of
     messages.py        Request, Response and the answer shapes both providers share
     tokens.py          issued bearer tokens
+    page_cache.py      the optional cache of rendered pages
 """
 
 from lo_sync.simulator.client_config import CREDENTIALS

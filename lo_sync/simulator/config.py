@@ -11,7 +11,12 @@ from lo_sync.simulator.faults import Fault
 
 @dataclass(frozen=True)
 class SimulatorConfig:
-    """What the simulator serves: collection sizes, which night it is, faults."""
+    """What the simulator serves: collection sizes, which night it is, faults.
+
+    `page_cache` is how many bytes of rendered answers the simulator may keep so
+    a page is built once however often it is asked for (see page_cache.py); 0,
+    the default, builds every page on every request.
+    """
 
     coursera_contents: int = 300
     openclassrooms_courses: int = 120
@@ -22,6 +27,7 @@ class SimulatorConfig:
     oc_page_cap: int = 100
     seed: int = 42
     faults: tuple[Fault, ...] = ()
+    page_cache: int = 0  # bytes of answer bodies; 0: off
 
     def __post_init__(self) -> None:
         for name in (
@@ -38,6 +44,8 @@ class SimulatorConfig:
             raise ValueError("changed_fraction must be between 0 and 1")
         if self.oc_page_cap < 1:
             raise ValueError("oc_page_cap must be at least 1")
+        if self.page_cache < 0:
+            raise ValueError("page_cache must not be negative (0 turns it off)")
         # A list is a natural thing to pass; the config stays hashable as a tuple.
         object.__setattr__(self, "faults", tuple(self.faults))
         for fault in self.faults:

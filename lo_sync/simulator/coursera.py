@@ -173,6 +173,7 @@ class CourseraAPI(ProviderAPI):
             collection = _contents(cfg, faults)
         return Page(
             start,
+            (route.resource, start, limit, flag),
             lambda: _render(collection, start, limit, faults),
         )
 

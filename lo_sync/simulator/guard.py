@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 from lo_sync.simulator.client_config import CREDENTIALS
@@ -32,6 +32,7 @@ from lo_sync.simulator.messages import (
     gateway_error,
     token_answer,
 )
+from lo_sync.simulator.page_cache import PageCache
 from lo_sync.simulator.tokens import TokenStore
 
 TOKEN = "token"  # the Route.resource of a provider's token endpoint
@@ -48,6 +49,7 @@ class RequestContext(NamedTuple):
     config: SimulatorConfig
     faults: FaultInjector
     tokens: TokenStore
+    page_cache: PageCache
 
 
 class Refusal(Exception):
@@ -70,6 +72,7 @@ class Page(NamedTuple):
     """A page the parameters asked for, planned but not yet rendered."""
 
     start: int  # its first item: what page faults name
+    key: Hashable  # what its answer depends on besides the config (the page cache's key)
     render: Callable[[], Response]
 
 
@@ -153,7 +156,7 @@ def serve(api: ProviderAPI, request: Request, ctx: RequestContext) -> Response:
         return api.error(500, "internal error")
     if faults.should_reset(page.start):
         return Response(0, abort=True)
-    response = page.render()
+    response = ctx.page_cache.answer((api.name, page.key, ctx.config), page.render)
     if faults.page_fault("truncated_json", page.start):
         response.body = response.body[: len(response.body) // 2]
     return response

@@ -149,6 +149,7 @@ class OpenClassroomsAPI(ProviderAPI):
             )
         return Page(
             start,
+            (route.resource, start, last_wanted),
             lambda: _render(collection, start, last_wanted, reported_total, cfg, faults),
         )
 

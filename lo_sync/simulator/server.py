@@ -8,8 +8,8 @@ openclassrooms.py); this module holds what is the simulator's own:
     /_sim/control  POST {"day": 2, "faults": [...], "reset": true}
     /_sim/health   GET
 
-the mutable state every request reads (day, faults, tokens, the request log),
-the HTTP plumbing, `Simulator` (a server on a daemon thread)
+the mutable state every request reads (day, faults, tokens, the request log,
+the page cache), the HTTP plumbing, `Simulator` (a server on a daemon thread)
 and `serve_forever` (`lo-sync simulate`).
 """
 
@@ -33,6 +33,7 @@ from lo_sync.simulator.faults import Fault, FaultInjector
 from lo_sync.simulator.guard import ProviderAPI, RequestContext, serve
 from lo_sync.simulator.messages import Request, Response, json_response
 from lo_sync.simulator.openclassrooms import OpenClassroomsAPI
+from lo_sync.simulator.page_cache import PageCache
 from lo_sync.simulator.tokens import TokenStore
 
 REQUEST_LOG_SIZE = 10_000
@@ -49,6 +50,7 @@ class SimulatorApp:
         self._config = config
         self.faults = FaultInjector(config.faults)
         self.tokens = TokenStore()
+        self.page_cache = PageCache(config.page_cache)
         self._log: deque[tuple[str, str, int]] = deque(maxlen=REQUEST_LOG_SIZE)
 
     # -- steering --------------------------------------------------------------
@@ -60,11 +62,13 @@ class SimulatorApp:
     def set_day(self, day: int) -> None:
         with self._lock:
             self._config = self._config.replace(day=day)
+        self.page_cache.clear()
 
     def set_faults(self, faults: Iterable[Fault]) -> None:
         with self._lock:
             self._config = self._config.replace(faults=tuple(faults))
             self.faults.replace(self._config.faults)
+        self.page_cache.clear()
 
     def reset_counters(self) -> None:
         self.faults.reset_counters()
@@ -89,7 +93,7 @@ class SimulatorApp:
             return self._control(request, parts[1:])
         api = APIS.get(parts[0])
         if api is not None:
-            context = RequestContext(self._config, self.faults, self.tokens)
+            context = RequestContext(self._config, self.faults, self.tokens, self.page_cache)
             return serve(api, request, context)
         return json_response(404, {"message": f"no such path: {request.path}"})
 
@@ -310,6 +314,10 @@ class Simulator:
     def issued_tokens(self) -> list[str]:
         """Every access token the simulator has issued since it started (read-only copy)."""
         return self._app.tokens.issued()
+
+    def page_cache_stats(self) -> dict[str, int]:
+        """Hits, misses and what the page cache holds now (all 0 when it is off)."""
+        return self._app.page_cache.stats()
 
 
 def serve_forever(
