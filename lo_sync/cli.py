@@ -332,7 +332,7 @@ def _simulator_config(size: int, enrollments: int | None, day: int, faults: tupl
 
 
 def _config_text(url: str, credentials: dict, *, literal_secrets: bool, database: str) -> str:
-    from lo_sync.demo import config_yaml
+    from lo_sync.simulator.client_config import config_yaml
 
     return config_yaml(url, credentials, literal_secrets=literal_secrets, database=database)
 

@@ -15,53 +15,6 @@ from pathlib import Path
 
 import click
 
-SECRET_VARS = {
-    "coursera": "LO_SYNC_DEMO_COURSERA_SECRET",
-    "openclassrooms": "LO_SYNC_DEMO_OPENCLASSROOMS_SECRET",
-}
-
-
-def config_yaml(url: str, credentials: dict, *, literal_secrets: bool, database: str) -> str:
-    """A config pointing at a simulator; secrets as ${VAR} references unless asked otherwise."""
-
-    def secret(name: str) -> str:
-        if literal_secrets:
-            return credentials[name]["client_secret"]
-        return "${" + SECRET_VARS[name] + "}"
-
-    c, o = credentials["coursera"], credentials["openclassrooms"]
-    return f"""\
-database: {database}
-providers:
-  coursera:
-    org_id: {c["org_id"]}
-    client_id: {c["client_id"]}
-    client_secret: {secret("coursera")}
-    group: Sales Academy
-    base_url: {url}/coursera/ent/api
-    token_url: {url}/coursera/oauth2/client_credentials/token
-  openclassrooms:
-    organization_id: "{o["organization_id"]}"
-    client_id: {o["client_id"]}
-    client_secret: {secret("openclassrooms")}
-    group: Sales Academy
-    base_url: {url}/openclassrooms
-    token_url: {url}/openclassrooms/oauth2/token
-"""
-
-
-def write_learners_csv(path: Path, sim_config, share: float = 0.9) -> int:
-    """Most of the simulated learners, as the company's HR export would list them;
-    the rest show up as unmatched in the statistics summary."""
-    from lo_sync.simulator import data
-
-    count = max(data.learner_count(p, sim_config) for p in data.PROVIDERS)
-    keep = int(count * share)
-    lines = ["email,external_id,name"]
-    lines += [f"{data.learner_email(n)},EMP-{n:06d},Learner {n}" for n in range(keep)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return keep
-
 
 @dataclass(frozen=True)
 class Step:
@@ -97,6 +50,8 @@ Invoke = Callable[[list[str]], int]
 
 def run_demo(folder: Path, size: int, sim_config, invoke: Invoke) -> int:
     from lo_sync.simulator import CREDENTIALS, Simulator
+    from lo_sync.simulator.client_config import SECRET_VARS, config_yaml
+    from lo_sync.simulator.learners import write_hr_export
 
     folder.mkdir(parents=True, exist_ok=True)
     config_path = folder / "config.yaml"
@@ -113,7 +68,7 @@ def run_demo(folder: Path, size: int, sim_config, invoke: Invoke) -> int:
         os.chmod(config_path, 0o600)
         for name, var in SECRET_VARS.items():
             os.environ[var] = CREDENTIALS[name]["client_secret"]
-        fill = {"learners": write_learners_csv(learners_csv, sim_config),
+        fill = {"learners": write_hr_export(learners_csv, sim_config),
                 "learners_csv": str(learners_csv)}  # fmt: skip
 
         def run(steps: tuple[Step, ...]) -> bool:

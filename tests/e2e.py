@@ -8,8 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lo_sync.demo import SECRET_VARS, config_yaml
 from lo_sync.simulator import CREDENTIALS
+from lo_sync.simulator.client_config import SECRET_VARS, config_yaml
 
 
 @dataclass

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from lo_sync.simulator import FAULT_KINDS, Fault, Simulator, SimulatorConfig
-from lo_sync.simulator.server import Request, Response
+from lo_sync.simulator.messages import Request, Response
 from lo_sync.sync import REJECT_THRESHOLD
 from tests.e2e import Result, run_cli, write_config
 

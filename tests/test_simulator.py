@@ -13,7 +13,21 @@ import time
 import pytest
 import requests
 
-from lo_sync.simulator import CREDENTIALS, FAULT_KINDS, Fault, Simulator, SimulatorConfig, data
+from lo_sync.simulator import CREDENTIALS, FAULT_KINDS, Fault, Simulator, SimulatorConfig
+from lo_sync.simulator.coursera import content_record, enrollment_row
+from lo_sync.simulator.learners import (
+    UNDONE_LEARNER,
+    UNDONE_ROW,
+    learner_count,
+    learner_email,
+    learner_external_id,
+    learner_name,
+    learners,
+)
+from lo_sync.simulator.messages import Response
+from lo_sync.simulator.nights import catalog_indices, new_indices, removed_indices
+from lo_sync.simulator.openclassrooms import course_record, progress_row
+from lo_sync.simulator.page_cache import PageCache
 
 CONFIG = SimulatorConfig(
     coursera_contents=300,
@@ -361,10 +375,10 @@ def test_same_seed_same_records_other_seed_other_records(sim, http):
     first, _ = coursera_walk(sim, http, "contents", limit=1000)
     again, _ = coursera_walk(sim, http, "contents", limit=1000)
     assert first == again
-    assert first[:3] == [data.coursera_content(i, 1, CONFIG) for i in range(3)]
+    assert first[:3] == [content_record(i, 1, CONFIG) for i in range(3)]
     other = CONFIG.replace(seed=8)
-    assert data.coursera_content(5, 1, other) != data.coursera_content(5, 1, CONFIG)
-    assert data.openclassrooms_progress(9, 1, CONFIG) == data.openclassrooms_progress(9, 1, CONFIG)
+    assert content_record(5, 1, other) != content_record(5, 1, CONFIG)
+    assert progress_row(9, 1, CONFIG) == progress_row(9, 1, CONFIG)
 
 
 def test_catalog_data_is_realistically_untidy(sim, http):
@@ -393,7 +407,7 @@ def test_catalog_data_is_realistically_untidy(sim, http):
     assert {"active", "archived"} <= set(statuses)
     assert any("image" not in c or c["image"] is None for c in courses)
     big = CONFIG.replace(openclassrooms_courses=3000)
-    every_status = {data.openclassrooms_course(i, 1, big)["status"] for i in range(3000)}
+    every_status = {course_record(i, 1, big)["status"] for i in range(3000)}
     assert every_status == {"active", "coming-soon", "pre-registration", "archived", "closed"}
 
 
@@ -406,7 +420,7 @@ def test_stats_data_matches_catalog_and_is_untidy(sim, http):
     emails = {r["email"] for r in rows}
     assert any(e != e.lower() for e in emails)
     assert {e.lower() for e in emails} <= {
-        data.learner_email(n) for n in range(data.learner_count("coursera", CONFIG))
+        learner_email(n) for n in range(learner_count("coursera", CONFIG))
     }
     keys = [(r["email"].lower(), r["contentId"], r["programId"]) for r in rows]
     assert len(set(keys)) == len(keys)
@@ -451,7 +465,7 @@ def test_day_two_changes_catalogs_within_the_safety_limit(sim, http):
         assert any(
             day1[k]["description"] != day2[k]["description"] for k in day1.keys() & day2.keys()
         )
-    ids = [data.openclassrooms_course(i, 1, CONFIG)["id"] for i in range(4)]
+    ids = [course_record(i, 1, CONFIG)["id"] for i in range(4)]
     assert [day1_o[i]["status"] for i in ids[1:4]] == ["archived", "active", "active"]
     assert [day2_o[i]["status"] for i in ids[1:4]] == ["active", "archived", "closed"]
     assert day2_o[ids[1]]["updatedAt"] > day1_o[ids[1]]["updatedAt"]
@@ -468,10 +482,10 @@ def test_day_two_advances_stats_and_undoes_exactly_one_completion(sim, http):
     openclassrooms = list(zip(day1_o, day2_o, strict=True))
 
     undone = [(a, b) for a, b in coursera if a["isCompleted"] and not b["isCompleted"]]
-    assert [a["email"].lower() for a, _ in undone] == [data.learner_email(data.UNDONE_LEARNER)]
+    assert [a["email"].lower() for a, _ in undone] == [learner_email(UNDONE_LEARNER)]
     assert undone[0][1]["overallProgress"] < undone[0][0]["overallProgress"]
     undone = [(a, b) for a, b in openclassrooms if a["status"] == "completed" != b["status"]]
-    assert [a["email"].lower() for a, _ in undone] == [data.learner_email(data.UNDONE_LEARNER)]
+    assert [a["email"].lower() for a, _ in undone] == [learner_email(UNDONE_LEARNER)]
     assert undone[0][1]["progress"] < 100 and undone[0][1]["completedAt"] is None
 
     changed = sum(a != b for a, b in coursera)
@@ -745,33 +759,30 @@ def test_a_page_of_a_million_row_report():
         page = answer.json()
         assert len(page["elements"]) == 1000
         assert page["paging"] == {"next": "501000", "total": 1_000_000}
-        assert page["elements"][0] == data.coursera_enrollment(500_000, 1, config)
-        assert answer.elapsed.total_seconds() < 5  # generous: typically ~0.03 s
+        assert page["elements"][0] == enrollment_row(500_000, 1, config)
+        # Generous: a page takes far less (benchmarks/README.md has the figure).
+        assert answer.elapsed.total_seconds() < 5
 
 
 def test_catalog_indices_match_a_plain_list():
     config = CONFIG.replace(coursera_contents=1000)
-    listing = data.catalog_indices("coursera", 2, config)
-    removed = set(data.removed_indices("coursera", config))
-    expected = [i for i in range(1000) if i not in removed] + list(
-        data.new_indices("coursera", config)
-    )
+    listing = catalog_indices("coursera", 2, config)
+    removed = set(removed_indices("coursera", config))
+    expected = [i for i in range(1000) if i not in removed] + list(new_indices("coursera", config))
     assert list(listing) == expected and len(listing) == len(expected)
     assert listing[123:456] == expected[123:456] and listing[-1] == expected[-1]
     assert all(listing[p] == expected[p] for p in range(0, len(expected), 37))
 
 
 def test_learner_helpers_describe_the_stats_learners():
-    rows = [data.coursera_enrollment(j, 1, CONFIG) for j in range(CONFIG.coursera_enrollments)]
-    progress = [
-        data.openclassrooms_progress(j, 1, CONFIG) for j in range(CONFIG.openclassrooms_progress)
-    ]
-    emails = {data.learner_email(n) for n in data.learners(CONFIG)}
+    rows = [enrollment_row(j, 1, CONFIG) for j in range(CONFIG.coursera_enrollments)]
+    progress = [progress_row(j, 1, CONFIG) for j in range(CONFIG.openclassrooms_progress)]
+    emails = {learner_email(n) for n in learners(CONFIG)}
     assert {r["email"].lower() for r in rows + progress} == emails
     for row in rows[::7]:
         n = int(row["email"].lower().removeprefix("learner").split("@")[0])
-        assert row["fullName"] == data.learner_name(n, CONFIG)
-        assert row["externalId"] == (data.learner_external_id(n, CONFIG) or data.learner_email(n))
+        assert row["fullName"] == learner_name(n, CONFIG)
+        assert row["externalId"] == (learner_external_id(n, CONFIG) or learner_email(n))
 
 
 def test_request_counting_spans_both_providers(sim, http):
@@ -784,7 +795,113 @@ def test_request_counting_spans_both_providers(sim, http):
 def test_the_undone_learner_has_no_other_row_for_that_course():
     for seed in range(30):
         config = CONFIG.replace(seed=seed)
-        coursera = [data.coursera_enrollment(j, 2, config) for j in range(6)]
-        undone = coursera[data.UNDONE_ROW]
+        coursera = [enrollment_row(j, 2, config) for j in range(6)]
+        undone = coursera[UNDONE_ROW]
         assert not undone["isCompleted"]
         assert [r["contentId"] for r in coursera].count(undone["contentId"]) == 1
+
+
+# -- page cache --------------------------------------------------------------------------
+
+CACHED = CONFIG.replace(page_cache=50_000_000)
+
+
+def raw(answer) -> tuple:
+    """What the server sent, its Date header aside."""
+    headers = {k: v for k, v in answer.headers.items() if k.lower() != "date"}
+    return answer.status_code, headers, answer.content
+
+
+def some_pages(sim, http) -> list[tuple]:
+    coursera, oc = coursera_token(sim, http), oc_token(sim, http)
+    answers = [
+        coursera_get(sim, http, "contents", coursera, start=start, limit=50)
+        for start in (0, 50, 100, 299)
+    ]
+    answers += [
+        coursera_get(sim, http, "enrollmentReports", coursera, start=6, limit=200, **flag)
+        for flag in ({}, {"includeS12n": "true"})
+    ]
+    answers.append(coursera_get(sim, http, "programs", coursera, excludeContent="true"))
+    answers += [oc_get(sim, http, "courses", oc, f"items={a}-{a + 49}") for a in (0, 50, 100)]
+    answers += [oc_get(sim, http, "learners/progress", oc, r) for r in ("items=0-", "items=50-60")]
+    return [raw(answer) for answer in answers]
+
+
+def test_a_cached_answer_is_byte_identical_to_a_fresh_one(sim, http):
+    page_faults = (
+        Fault("bad_records", every=3),
+        Fault("duplicate_record", page=50),
+        Fault("stuck_next", page=100),
+        Fault("range_total_changes"),
+        Fault("truncated_json", page=100),
+    )
+    pages = 0
+    with Simulator(CACHED) as cached, requests.Session() as cached_http:
+        for faults in ((), page_faults, (Fault("shrunk"),)):
+            for day in (1, 2):
+                for simulator in (sim, cached):
+                    simulator.set_faults(faults)
+                    simulator.set_day(day)
+                fresh = some_pages(sim, http)
+                rendered = some_pages(cached, cached_http)
+                kept = some_pages(cached, cached_http)
+                assert rendered == fresh and kept == fresh
+                pages += sum(status in (200, 206) for status, _, _ in fresh)
+        # Every page was rendered once and kept once; errors (416 once shrunk) never are.
+        assert cached.page_cache_stats()["hits"] == cached.page_cache_stats()["misses"] == pages
+
+
+def test_set_day_and_set_faults_empty_the_page_cache():
+    with Simulator(CACHED) as cached, requests.Session() as http:
+        token = coursera_token(cached, http)
+        day1 = coursera_get(cached, http, "contents", token, limit=10)
+        assert coursera_get(cached, http, "contents", token, limit=10).content == day1.content
+        assert cached.page_cache_stats()["answers"] == 1
+        cached.set_day(2)
+        assert cached.page_cache_stats()["answers"] == 0
+        day2 = coursera_get(cached, http, "contents", token, limit=10)
+        assert day2.content != day1.content
+        cached.set_faults([Fault("bad_records", every=2)])
+        assert cached.page_cache_stats()["answers"] == 0
+        damaged = coursera_get(cached, http, "contents", token, limit=10)
+        assert damaged.content != day2.content
+        assert http.post(f"{cached.url}/_sim/control", json={"day": 1}).status_code == 200
+        assert cached.page_cache_stats()["answers"] == 0
+        assert cached.page_cache_stats()["misses"] == 3
+        assert cached.page_cache_stats()["hits"] == 1
+
+
+def test_a_cached_page_still_passes_the_guard():
+    with Simulator(CACHED) as cached, requests.Session() as http:
+        token = coursera_token(cached, http)
+        assert coursera_get(cached, http, "contents", token, limit=5).status_code == 200
+        assert_coursera_error(coursera_get(cached, http, "contents", "made-up", limit=5), 401)
+        other = "AAAAAAAAAAAAAAAAAAAAAA"
+        assert_coursera_error(coursera_get(cached, http, "contents", token, org=other), 403)
+        cached.set_faults([Fault("rate_limit", every=2)])
+        answers = [coursera_get(cached, http, "contents", token, limit=5) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 429, 200, 429]
+        assert cached.page_cache_stats()["hits"] == 1
+
+
+def test_the_page_cache_keeps_to_its_size_limit():
+    def render(body: bytes):
+        return lambda: Response(200, body, {"Content-Type": "text/plain"})
+
+    cache = PageCache(limit=10)
+    for key in "abc":
+        cache.answer(key, render(b"1234"))
+    # c pushed the total to 12 bytes: a, the least recently used, went.
+    assert cache.stats() == {"hits": 0, "misses": 3, "answers": 2, "bytes": 8, "limit": 10}
+    assert cache.answer("b", render(b"other")).body == b"1234"
+    assert cache.answer("a", render(b"5678")).body == b"5678"  # rendered again
+    cache.answer("huge", render(b"x" * 11))  # larger than the limit: never kept
+    assert cache.stats() == {"hits": 1, "misses": 5, "answers": 2, "bytes": 8, "limit": 10}
+    cache.clear()
+    assert cache.stats()["answers"] == cache.stats()["bytes"] == 0
+    off = PageCache(limit=0)
+    off.answer("a", render(b"1"))
+    assert off.stats() == {"hits": 0, "misses": 0, "answers": 0, "bytes": 0, "limit": 0}
+    with pytest.raises(ValueError, match="page_cache"):
+        SimulatorConfig(page_cache=-1)

@@ -11,9 +11,27 @@ size (generated per page, never held in memory), can play "the next night"
     with Simulator(SimulatorConfig(coursera_contents=50)) as sim:
         urls = sim.provider_urls()
         sim.set_faults([Fault.parse("rate_limit:every=3")])
+
+The modules, by what they are:
+
+    config.py          SimulatorConfig: sizes, night, faults, page cache
+    client_config.py   where each provider is served, its credentials, a config text
+    server.py          HTTP plumbing, control endpoint, Simulator, serve_forever
+    guard.py           the one request path: path, method, faults, token, org, page
+    coursera.py        Coursera's data and API
+    openclassrooms.py  OpenClassrooms' data and API
+    faults.py          the faults and the counters that make them deterministic
+    nights.py          day 1 and day 2: snapshot times, which catalog indices a night lists
+    learners.py        the learners, and how their stats rows move on day 2
+    randomness.py      deterministic per-record draws
+    word_pools.py      titles, names and blurbs records are made of
+    messages.py        Request, Response and the answer shapes both providers share
+    tokens.py          issued bearer tokens
+    page_cache.py      the optional cache of rendered pages
 """
 
-from lo_sync.simulator.data import CREDENTIALS, SimulatorConfig
+from lo_sync.simulator.client_config import CREDENTIALS
+from lo_sync.simulator.config import SimulatorConfig
 from lo_sync.simulator.faults import FAULT_KINDS, Fault, parse_faults
 from lo_sync.simulator.server import Simulator, serve_forever
 

@@ -1,0 +1,525 @@
+"""Simulated Coursera for Business: its catalog, programs and enrollment reports.
+
+Served under /coursera (client_config.py), with start/limit paging, the
+`{"elements", "paging", "linked"}` envelope and Coursera's error body. Records
+are built by index from `randomness` draws; the catalog a night lists comes from
+`nights`, the learners from `learners`.
+
+Catalog index 1 is always a specialization. Report rows carry each learner's
+content under a program; the second-program slot sometimes repeats slot 0's
+content under another program (one learner in one course under two programs),
+and a few rows name content no catalog lists.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs
+
+from lo_sync.simulator.client_config import CREDENTIALS, SERVED_AT
+from lo_sync.simulator.config import SimulatorConfig
+from lo_sync.simulator.faults import COURSERA_CORRUPTIONS, FaultInjector
+from lo_sync.simulator.guard import (
+    TOKEN,
+    Collection,
+    Page,
+    ProviderAPI,
+    Refusal,
+    RequestContext,
+    Route,
+    records_with_faults,
+)
+from lo_sync.simulator.learners import (
+    ROWS_PER_LEARNER,
+    UNDONE_LEARNER,
+    UNDONE_ROW,
+    Standing,
+    email_as_written,
+    fresh_pick,
+    identity,
+    standing_on_day_two,
+)
+from lo_sync.simulator.messages import (
+    Request,
+    Response,
+    basic_credentials,
+    json_response,
+    media_type,
+)
+from lo_sync.simulator.nights import (
+    DAY_SECONDS,
+    PINNED,
+    catalog_indices,
+    description_changes,
+    orphans,
+    snapshot_at,
+    title_changes,
+)
+from lo_sync.simulator.randomness import Draws, draws_for, short_id
+from lo_sync.simulator.word_pools import (
+    DESCRIPTION_BLURBS,
+    FIRST_NAMES,
+    INSTRUCTOR_TITLES,
+    LAST_NAMES,
+    MODULES_HTML,
+    PARTNERS,
+    SKILLS,
+    TITLES,
+)
+
+TOKEN_LIFETIME = 1799  # seconds, as Coursera answers
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000  # the contract's choice: above this is a 400
+RESOURCES = ("contents", "programs", "enrollmentReports")
+
+_ORG_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # the encoded id, never a slug
+_DIGITS = re.compile(r"[0-9]+")
+_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    411: "LENGTH_REQUIRED",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+_LANGUAGES = (
+    ("en", 0.60),
+    ("fr", 0.12),
+    ("es", 0.06),
+    ("pt-BR", 0.04),
+    ("de", 0.04),
+    ("ja", 0.05),
+    ("zh-CN", 0.05),
+    ("ko", 0.04),
+)
+PROGRAM_NAMES = (
+    ("Data Skills Academy", "data-skills-academy"),
+    ("Leadership Essentials", "leadership-essentials"),
+    ("Cloud & DevOps", "cloud-devops"),
+    ("Marketing numérique", "marketing-numerique"),
+    ("エンジニア基礎", "engineering-basics-jp"),
+    ("Compliance 2024", "compliance-2024"),
+)
+SPECIALIZATION_PINNED = 1
+ROWS = ROWS_PER_LEARNER["coursera"]  # report rows per learner
+_SPECIALIZATION_SLOT = 5
+_SECOND_PROGRAM_SLOT = 4
+
+
+# -- the API ------------------------------------------------------------------------
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    code = _ERROR_CODES.get(status, "ERROR")
+    return json_response(status, {"errorCode": code, "message": message, "details": None}, headers)
+
+
+class CourseraAPI(ProviderAPI):
+    name = "coursera"
+    token_lifetime = TOKEN_LIFETIME
+    organization_id = CREDENTIALS["coursera"]["org_id"]
+    organization_shape = _ORG_ID
+    foreign_organization = "not entitled to organization {}"
+
+    _token_path = SERVED_AT["coursera"].token_path
+    _resources_prefix = SERVED_AT["coursera"].base_path + "/businesses.v1/"
+
+    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+        return error(status, message, headers)
+
+    def route(self, path: str) -> Route | None:
+        if path == self._token_path:
+            return Route(TOKEN)
+        if not path.startswith(self._resources_prefix):
+            return None
+        organization, _, resource = path[len(self._resources_prefix) :].partition("/")
+        return Route(resource, organization) if resource in RESOURCES else None
+
+    def token_grant(self, request: Request) -> Any:
+        kind = media_type(request.headers)
+        if kind not in ("", "application/x-www-form-urlencoded"):
+            raise Refusal(400, "expected a form body (application/x-www-form-urlencoded)")
+        form = _form(request.body)
+        # Basic auth, or (some clients) the credentials in the form body.
+        credentials = basic_credentials(request.headers)
+        if credentials is None and "client_id" in form:
+            credentials = (form["client_id"][0], (form.get("client_secret") or [""])[0])
+        self.refuse_unknown_client(credentials)
+        grant_types = form.get("grant_type", [])
+        return grant_types[0] if len(grant_types) == 1 else None
+
+    def plan_page(self, request: Request, route: Route, ctx: RequestContext) -> Page:
+        cfg, faults, query = ctx.config, ctx.faults, request.query
+        start = _query_int(query, "start", 0)
+        limit = _query_int(query, "limit", DEFAULT_LIMIT)
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+        flag = False
+        if route.resource == "enrollmentReports":
+            flag = _query_bool(query, "includeS12n")
+            collection = _enrollment_reports(cfg, flag)
+        elif route.resource == "programs":
+            _query_bool(query, "excludeContent")  # validated; output is the same
+            collection = Collection(
+                program_count(cfg), lambda a, b: [program_record(k, cfg) for k in range(a, b)]
+            )
+        else:
+            collection = _contents(cfg, faults)
+        return Page(
+            start,
+            (route.resource, start, limit, flag),
+            lambda: _render(collection, start, limit, faults),
+        )
+
+
+def _render(collection: Collection, start: int, limit: int, faults: FaultInjector) -> Response:
+    stop = min(start + limit, collection.total)
+    elements = records_with_faults(collection, start, stop, faults) if start < stop else []
+    paging: dict[str, Any] = {}
+    if start + limit < collection.total:
+        paging["next"] = str(start + limit)
+    if faults.page_fault("stuck_next", start):
+        paging["next"] = str(start)
+    paging["total"] = collection.total
+    return json_response(200, {"elements": elements, "paging": paging, "linked": {}})
+
+
+def _contents(cfg: SimulatorConfig, faults: FaultInjector) -> Collection:
+    listing = catalog_indices("coursera", cfg.day, cfg)
+    total = len(listing) // 2 if faults.has("shrunk") else len(listing)
+    return Collection(
+        total,
+        lambda a, b: [content_record(i, cfg.day, cfg) for i in listing[a:b]],
+        COURSERA_CORRUPTIONS,
+        "contentId",
+        "name",
+    )
+
+
+def _enrollment_reports(cfg: SimulatorConfig, include_specializations: bool) -> Collection:
+    def fetch(a: int, b: int) -> list[dict[str, Any]]:
+        return [
+            enrollment_row(enrollment_row_index(p, include_specializations), cfg.day, cfg)
+            for p in range(a, b)
+        ]
+
+    return Collection(enrollment_total(cfg, include_specializations), fetch)
+
+
+def _form(body: bytes) -> dict[str, list[str]]:
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _query_int(query: dict[str, list[str]], name: str, default: int) -> int:
+    values = query.get(name)
+    if values is None:
+        return default
+    if len(values) != 1 or not _DIGITS.fullmatch(values[0]):
+        raise ValueError(f"{name} must be one non-negative integer, got {values!r}")
+    return int(values[0])
+
+
+def _query_bool(query: dict[str, list[str]], name: str) -> bool:
+    values = query.get(name)
+    if values is None:
+        return False
+    if values not in (["true"], ["false"]):
+        raise ValueError(f"{name} must be true or false, got {values!r}")
+    return values == ["true"]
+
+
+# -- the catalog and programs ---------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _program_id(seed: int, k: int) -> str:
+    return short_id(seed, "program", k)
+
+
+class _Content(NamedTuple):
+    """What stats rows repeat about a content item, as of one day."""
+
+    content_id: str
+    content_type: str
+    name: str
+    slug: str
+    description: str
+    language: str
+    learning_seconds: int
+
+
+@lru_cache(maxsize=262_144)
+def _content_type(seed: int, size: int, i: int) -> str:
+    spares = orphans(size)
+    if i == SPECIALIZATION_PINNED or i == spares[-1]:
+        return "Specialization"
+    if i < PINNED or i in spares:
+        return "Course"
+    return draws_for(seed, "ctype", i).weighted(
+        (
+            ("Course", 0.85),
+            ("Specialization", 0.13),
+            ("Project", 0.015),
+            ("ProfessionalCertificate", 0.005),
+        )
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _content_core(seed: int, size: int, i: int, day: int) -> _Content:
+    content_type = _content_type(seed, size, i)
+    draws = draws_for(seed, "ccontent", i)
+    language = draws.weighted(_LANGUAGES)
+    title, slug_base = draws.pick(TITLES[language])
+    if content_type == "Specialization" and not title.endswith("Specialization"):
+        title = f"{title} Specialization"
+    blurb = draws.pick(DESCRIPTION_BLURBS)
+    description = "" if draws.chance(0.03) else f"<p>{blurb}</p>{MODULES_HTML}"
+    hours = draws.between(2, 60) if content_type != "Specialization" else draws.between(30, 200)
+    # Some content carries an odd number of seconds, not a round hour count.
+    learning_seconds = hours * 3600 + (draws.between(1, 3599) if draws.chance(0.3) else 0)
+    if day == 2:
+        changes = draws_for(seed, "ccontent-day2", i)
+        if title_changes(i, changes):
+            title = f"{title} (2024 edition)"
+        if description_changes(i, changes):
+            description = f"{description}<p><strong>Updated:</strong> new labs added.</p>"
+    return _Content(
+        content_id=short_id(seed, "content", i),
+        content_type=content_type,
+        name=title,
+        slug=f"{slug_base}-{i}",
+        description=description,
+        language=language,
+        learning_seconds=learning_seconds,
+    )
+
+
+def _content_path(content_type: str) -> str:
+    return {"Course": "learn", "Specialization": "specializations", "Project": "projects"}.get(
+        content_type, "professional-certificates"
+    )
+
+
+def program_count(cfg: SimulatorConfig) -> int:
+    return len(PROGRAM_NAMES)
+
+
+def program_record(k: int, cfg: SimulatorConfig) -> dict[str, Any]:
+    """Program `k` of the organization, as `/programs` lists it."""
+    name, slug = PROGRAM_NAMES[k]
+    program = {"id": _program_id(cfg.seed, k), "name": name, "slug": slug}
+    program["tagline"] = f"{name} — curated for our teams"
+    program["url"] = f"https://www.coursera.org/programs/{slug}"
+    return program
+
+
+def content_record(i: int, day: int, cfg: SimulatorConfig) -> dict[str, Any]:
+    """Catalog record of content index `i` as the `day` night's `/contents` shows it."""
+    core = _content_core(cfg.seed, cfg.coursera_contents, i, day)
+    draws = draws_for(cfg.seed, "ccontent-extra", i)
+    partner_name, partner_key = draws.pick(PARTNERS)
+    record: dict[str, Any] = {
+        "contentId": core.content_id,
+        "contentType": core.content_type,
+        "name": core.name,
+        "description": core.description,
+        "slug": core.slug,
+        "languageCode": core.language,
+        "difficultyLevel": draws.weighted(
+            (("BEGINNER", 0.45), ("INTERMEDIATE", 0.30), ("ADVANCED", 0.12), ("MIXED", 0.13))
+        ),
+        "partners": [
+            {"name": partner_name, "logoUrl": f"https://cdn.example.com/partners/{partner_key}.png"}
+        ],
+    }
+    instructors = []
+    for k in range(draws.between(0 if core.content_type != "Course" else 1, 3)):
+        person = draws_for(cfg.seed, "instructor", i, k)
+        instructor = {
+            "name": f"{person.pick(FIRST_NAMES)} {person.pick(LAST_NAMES)}",
+            "title": person.pick(INSTRUCTOR_TITLES),
+        }
+        if person.chance(0.8):
+            instructor["photoUrl"] = f"https://cdn.example.com/instructors/{i}-{k}.jpg"
+        instructors.append(instructor)
+    record["instructors"] = instructors
+    if draws.chance(0.9):  # some content is in the catalog but in no program yet
+        programs = []
+        first = draws.below(len(PROGRAM_NAMES))
+        for k in sorted({first, draws.below(len(PROGRAM_NAMES))}):
+            slug = PROGRAM_NAMES[k][1]
+            programs.append(
+                {
+                    "programId": _program_id(cfg.seed, k),
+                    "contentUrl": f"https://www.coursera.org/programs/{slug}/"
+                    f"{_content_path(core.content_type)}/{core.slug}",
+                }
+            )
+        record["programs"] = programs
+    if draws.chance(0.88):
+        if core.content_type == "Specialization":
+            definition: dict[str, Any] = {"courseCount": draws.between(3, 6)}
+            record["extraMetadata"] = {
+                "typeName": "specializationMetadata",
+                "definition": definition,
+            }
+        else:
+            definition = {
+                "estimatedLearningTime": core.learning_seconds,  # seconds, not minutes
+                "skills": [
+                    {"skillId": f"skill-{s}", "skillName": SKILLS[s]}
+                    for s in sorted({draws.below(len(SKILLS)) for _ in range(draws.between(0, 3))})
+                ],
+            }
+            record["extraMetadata"] = {"typeName": "courseMetadata", "definition": definition}
+        if draws.chance(0.85):
+            definition["promoPhoto"] = f"https://cdn.example.com/promo/{core.content_id}.jpg"
+    return record
+
+
+# -- enrollment reports ------------------------------------------------------------------
+
+
+def enrollment_total(cfg: SimulatorConfig, include_specializations: bool) -> int:
+    rows = cfg.coursera_enrollments
+    return rows if include_specializations else rows - rows // ROWS
+
+
+def enrollment_row_index(position: int, include_specializations: bool) -> int:
+    """Which row sits at `position` of the report.
+
+    Without `includeS12n=true` every learner's specialization slot drops out.
+    """
+    if include_specializations:
+        return position
+    per_learner = ROWS - 1
+    return (position // per_learner) * ROWS + position % per_learner
+
+
+@lru_cache(maxsize=8192)
+def _learner_plan(seed: int, size: int, n: int) -> tuple[tuple[int, int], ...]:
+    """(content index, program) of each of learner `n`'s rows.
+
+    Contents differ from slot to slot whenever the catalog allows, so the report
+    never holds the same learner x content x program twice; the second-program slot
+    deliberately repeats slot 0's content under another program.
+    """
+    draws = draws_for(seed, "cplan", n)
+    programs = len(PROGRAM_NAMES)
+    home = draws.below(programs)
+    unlisted = list(orphans(size))
+    spare_courses, spare_specialization = unlisted[:-1], [unlisted[-1]]
+    used: set[int] = set()
+    plan: list[tuple[int, int]] = []
+    for slot in range(ROWS):
+        is_specialization_slot = slot == _SPECIALIZATION_SLOT
+        if n == UNDONE_LEARNER and slot == 0:
+            content = 0 if size else spare_courses.pop(0)
+        elif slot == _SECOND_PROGRAM_SLOT and n != UNDONE_LEARNER and draws.chance(0.15):
+            # Never for the undone learner: a second, still completed row for the
+            # same course would hide the undone completion.
+            content = plan[0][0]
+        elif draws.chance(0.005):  # a course no catalog lists
+            spares = spare_specialization if is_specialization_slot else spare_courses
+            content = spares.pop(0) if spares else plan[0][0]
+        else:
+
+            def fits(i: int, want: bool = is_specialization_slot) -> bool:
+                return (_content_type(seed, size, i) == "Specialization") == want
+
+            spares = spare_specialization if is_specialization_slot else spare_courses
+            content = fresh_pick(draws, size, fits, used, spares)
+        program = home if draws.chance(0.85) else draws.below(programs)
+        taken = {p for c, p in plan if c == content}
+        while program in taken:
+            program = (program + 1) % programs
+        used.add(content)
+        plan.append((content, program))
+    return tuple(plan)
+
+
+def _advance(changes: Draws, progress: float) -> float:
+    return min(100.0, round(progress + changes.uniform(5, 45), 2))
+
+
+def enrollment_row(j: int, day: int, cfg: SimulatorConfig) -> dict[str, Any]:
+    """Row `j` of `/enrollmentReports?includeS12n=true` on the `day` night."""
+    seed, size = cfg.seed, cfg.coursera_contents
+    n, slot = divmod(j, ROWS)
+    content_index, program = _learner_plan(seed, size, n)[slot]
+    # Reports lag the catalog (up to 24 h): a renamed course keeps its old name
+    # here, so on day 2 only the rows that advance differ from day 1.
+    content = _content_core(seed, size, content_index, 1)
+    full_name, external_id = identity(seed, n)
+    program_name, program_slug = PROGRAM_NAMES[program]
+    draws = draws_for(seed, "cenr", j)
+
+    day1 = snapshot_at(1)
+    enrolled_at = day1 - draws.between(2 * DAY_SECONDS, 900 * DAY_SECONDS)
+    state = draws.unit()
+    if j == UNDONE_ROW or state < 0.30:
+        progress = 100.0
+    elif state < 0.40:
+        progress = 0.0  # enrolled, never started
+    else:
+        progress = round(draws.uniform(1, 99.5), 2)
+    last_activity_at = enrolled_at
+    if progress:
+        last_activity_at += int((day1 - enrolled_at) * draws.uniform(0.05, 1.0))
+    completed_at = last_activity_at if progress >= 100 else None
+    effort = draws.uniform(0.5, 1.6)  # this learner's time against the estimate
+    grade_roll, grade_value = draws.unit(), draws.uniform(0.6, 1.0)
+    email = email_as_written(n, draws)
+    membership = "MEMBER" if draws.chance(0.97) else "FORMER_MEMBER"
+    has_certificate = draws.chance(0.9)
+
+    if day == 2:
+        progress, completed_at, last_activity_at = standing_on_day_two(
+            seed,
+            "cenr-day2",
+            j,
+            Standing(progress, completed_at, last_activity_at),
+            cfg,
+            advance=_advance,
+            complete=100.0,
+            undone=80.0,
+        )
+
+    hours_spent = content.learning_seconds / 3600 * progress / 100 * effort
+    row: dict[str, Any] = {
+        "externalId": external_id,
+        "email": email,
+        "fullName": full_name,
+        "contentId": content.content_id,
+        "contentType": content.content_type,
+        "contentName": content.name,
+        "contentSlug": content.slug,
+        "programId": _program_id(seed, program),
+        "programName": program_name,
+        "programSlug": program_slug,
+        "isCompleted": completed_at is not None,
+        "overallProgress": progress,
+        "enrolledAt": enrolled_at * 1000,  # epoch milliseconds
+        "lastActivityAt": last_activity_at * 1000,
+        "approxTotalCourseHrs": round(hours_spent, 4),  # hours, a float
+        "membershipState": membership,
+    }
+    if completed_at is not None:
+        row["completedAt"] = completed_at * 1000
+        row["grade"] = round(grade_value, 4) if grade_roll < 0.95 else None
+        if has_certificate:
+            kind = "specialization/" if content.content_type == "Specialization" else ""
+            code = short_id(seed, "certificate", j)[:12].upper()
+            row["contentCertificateUrl"] = f"https://coursera.org/verify/{kind}{code}"
+    elif progress > 0 and grade_roll < 0.4:
+        row["grade"] = round(grade_value * progress / 100, 4)  # graded so far
+    elif progress > 0 and grade_roll < 0.6:
+        row["grade"] = None  # present but not graded yet; otherwise absent
+    return row

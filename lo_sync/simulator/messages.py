@@ -1,0 +1,72 @@
+"""Requests and responses as the simulator's routes see them, and the answer shapes
+both providers share: JSON, the gateway's HTML error, a token answer."""
+
+from __future__ import annotations
+
+import json
+from base64 import b64decode
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any, NamedTuple
+
+
+class Request(NamedTuple):
+    method: str
+    target: str  # path with query, as sent
+    path: str
+    query: dict[str, list[str]]
+    headers: Message
+    body: bytes
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    # Close the connection without answering (the `reset` fault).
+    abort: bool = False
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(
+        status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    )
+
+
+GATEWAY_REASONS = {502: "Bad Gateway", 504: "Gateway Timeout"}
+
+
+def gateway_error(status: int) -> Response:
+    # 502 and 504 come from the load balancer in front of an API, not from the
+    # API: their body is HTML, and a client must not expect the JSON error shape.
+    reason = GATEWAY_REASONS[status]
+    html = (
+        f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>"
+    )
+    return Response(status, html.encode(), {"Content-Type": "text/html"})
+
+
+def token_answer(token: str, lifetime: int) -> Response:
+    return json_response(
+        200,
+        {"access_token": token, "token_type": "Bearer", "expires_in": lifetime},
+        {"Cache-Control": "no-store"},
+    )
+
+
+def basic_credentials(headers: Message) -> tuple[str, str] | None:
+    """(client id, secret) from HTTP Basic auth; None when the request sent none."""
+    scheme, _, encoded = (headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, sep, secret = b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return ("", "")  # present but unreadable: a wrong client, not an absent one
+    return (client_id, secret) if sep else ("", "")
+
+
+def media_type(headers: Message) -> str:
+    return (headers.get("Content-Type") or "").split(";")[0].strip().lower()
