@@ -302,39 +302,21 @@ def stats(app: App, providers, course, fmt):
 )
 def simulate(port, size, enrollments, day, faults):
     """Serve both providers' APIs on 127.0.0.1 from generated data, as the contract describes."""
-    from lo_sync.simulator import CREDENTIALS, Fault, serve_forever
+    from lo_sync.simulator import CREDENTIALS, Fault, SimulatorConfig, serve_forever
+    from lo_sync.simulator.client_config import config_yaml
 
     try:
         parsed = tuple(Fault.parse(f) for f in faults)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from None
-    config = _simulator_config(size, enrollments, day, parsed)
+    config = SimulatorConfig.sized(size, enrollments, day, parsed)
 
     def ready(url: str) -> None:
         click.echo(f"simulator listening on {url} (Ctrl-C to stop)")
         click.echo("point a config at it with:")
-        click.echo(_config_text(url, CREDENTIALS, literal_secrets=True, database="lo-sync.db"))
+        click.echo(config_yaml(url, CREDENTIALS, literal_secrets=True, database="lo-sync.db"))
 
     serve_forever(config, "127.0.0.1", port, on_ready=ready)
-
-
-def _simulator_config(size: int, enrollments: int | None, day: int, faults: tuple):
-    from lo_sync.simulator import SimulatorConfig
-
-    return SimulatorConfig(
-        coursera_contents=size,
-        openclassrooms_courses=max(1, size * 2 // 5),
-        coursera_enrollments=enrollments if enrollments is not None else size * 10,
-        openclassrooms_progress=size * 4,
-        day=day,
-        faults=faults,
-    )
-
-
-def _config_text(url: str, credentials: dict, *, literal_secrets: bool, database: str) -> str:
-    from lo_sync.simulator.client_config import config_yaml
-
-    return config_yaml(url, credentials, literal_secrets=literal_secrets, database=database)
 
 
 @cli.command("demo")
@@ -350,8 +332,9 @@ def _config_text(url: str, credentials: dict, *, literal_secrets: bool, database
 def demo(folder: Path, size: int):
     """Run the whole nightly job against the built-in simulator: no credentials needed."""
     from lo_sync.demo import run_demo
+    from lo_sync.simulator import SimulatorConfig
 
-    sys.exit(run_demo(folder, size, _simulator_config(size, None, 1, ()), invoke=invoke))
+    sys.exit(run_demo(folder, SimulatorConfig.sized(size), invoke=invoke))
 
 
 def invoke(argv: list[str]) -> int:

@@ -12,8 +12,12 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from lo_sync.simulator import SimulatorConfig
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ NIGHT_TWO = (
 Invoke = Callable[[list[str]], int]
 
 
-def run_demo(folder: Path, size: int, sim_config, invoke: Invoke) -> int:
+def run_demo(folder: Path, sim_config: SimulatorConfig, invoke: Invoke) -> int:
     from lo_sync.simulator import CREDENTIALS, Simulator
     from lo_sync.simulator.client_config import SECRET_VARS, config_yaml
     from lo_sync.simulator.learners import write_hr_export

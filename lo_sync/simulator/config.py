@@ -52,5 +52,20 @@ class SimulatorConfig:
             if not isinstance(fault, Fault):
                 raise TypeError(f"faults must be Fault values, got {fault!r}")
 
+    @classmethod
+    def sized(
+        cls, size: int, enrollments: int | None = None, day: int = 1, faults: tuple = ()
+    ) -> SimulatorConfig:
+        """An organization of `size` Coursera contents, the rest in proportion to it,
+        as `lo-sync simulate --size` and `lo-sync demo --size` serve it."""
+        return cls(
+            coursera_contents=size,
+            openclassrooms_courses=max(1, size * 2 // 5),
+            coursera_enrollments=enrollments if enrollments is not None else size * 10,
+            openclassrooms_progress=size * 4,
+            day=day,
+            faults=faults,
+        )
+
     def replace(self, **changes: Any) -> SimulatorConfig:
         return dataclasses.replace(self, **changes)
