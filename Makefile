@@ -35,7 +35,7 @@ $(MIN_BIN)/lo-sync: pyproject.toml
 # rich draws only at a terminal, which the suite never is, so the demo also runs
 # under a pseudo-terminal.
 test-min: $(MIN_BIN)/lo-sync
-	@$(MIN_BIN)/uv pip freeze --python $(MIN_BIN)/python | grep -iE '^($(MIN_SHOWN))=='
+	@$(MIN_BIN)/uv pip freeze --quiet --python $(MIN_BIN)/python | grep -iE '^($(MIN_SHOWN))=='
 	$(MIN_BIN)/lo-sync --help > /dev/null
 	rm -rf $(MIN_VENV)/demo
 	$(MIN_BIN)/python -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))' \
