@@ -1,4 +1,4 @@
-"""The SQLite file: schema, staging, plans and their application. The only module with SQL.
+"""The SQLite file: staging, plans and their application. The only package with SQL.
 
 Fetched rows are streamed into TEMP staging tables page by page, so memory does
 not grow with the size of a fetch; diffs against what is stored are computed in
@@ -10,225 +10,55 @@ both and a dry run cannot change the file or create a missing one.
 from __future__ import annotations
 
 import json
-import operator
-import os
 import sqlite3
 from array import array
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import sqlite_utils
-from sqlite_utils import Migrations
 
-from lo_sync.errors import InputError
+from lo_sync.store import database
+from lo_sync.store.database import disk_trouble, missing_folder
+from lo_sync.store.schema import (
+    COURSE_FIELDS,
+    PROGRESS_FIELDS,
+    STAGED_COURSE,
+    STAGED_PROGRESS,
+    course_values,
+    progress_values,
+    typed,
+    utc_now,
+)
+from lo_sync.store.staging import staging
 
-COURSE_FIELDS = (
-    "title", "description", "url", "image_url", "language", "duration_minutes",
-    "status", "content_type", "skills", "level", "provider_updated_at",
-)  # fmt: skip
-PROGRESS_FIELDS = (
-    "learner_external_id", "learner_name", "progress_percent", "completed", "completed_at",
-    "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
-    "enrolled_at", "program_id",
-)  # fmt: skip
-# Staging columns carry the stored columns' types, so that 180 and 180.0 compare as
-# SQLite will store them and the diff never reports a change that is only a type.
-COLUMN_TYPES = {
-    "duration_minutes": "INTEGER", "progress_percent": "REAL", "completed": "INTEGER",
-    "score_percent": "REAL", "time_spent_minutes": "REAL", "time_spent_theoretical": "INTEGER",
-}  # fmt: skip
+__all__ = [
+    "COURSE_FIELDS",
+    "PROGRESS_FIELDS",
+    "Store",
+    "course_values",
+    "disk_trouble",
+    "missing_folder",
+    "progress_values",
+    "utc_now",
+]
+
 BATCH = 1000
-STAGED_COURSE = ("external_id", *COURSE_FIELDS)
-STAGED_PROGRESS = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
-# Mapped rows travel and are staged as tuples in these column orders; itemgetter
-# pulls them out of a mapped dict in C, which a million rows a night make count.
-course_values = operator.itemgetter(*STAGED_COURSE)
-progress_values = operator.itemgetter(*STAGED_PROGRESS)
 # Raw progress stage rows: (seq, row_hash, *progress_values).
 _INSERT_RAW_PROGRESS = (
     f"INSERT INTO stage_progress_raw VALUES ({', '.join('?' * (len(STAGED_PROGRESS) + 2))})"
 )
 
 
-def _typed(columns) -> str:
-    return ", ".join(f"{c} {COLUMN_TYPES.get(c, 'TEXT')}" for c in columns)
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --- schema ------------------------------------------------------------------------------------
-
-migrations = Migrations("lo_sync")
-
-
-@migrations()
-def m001_catalog(db: sqlite_utils.Database) -> None:
-    db.executescript(
-        """
-        CREATE TABLE courses (
-            provider TEXT NOT NULL,
-            external_id TEXT NOT NULL,
-            title TEXT NOT NULL,
-            description TEXT,
-            url TEXT,
-            image_url TEXT,
-            language TEXT,
-            duration_minutes INTEGER,
-            status TEXT,
-            content_type TEXT,
-            skills TEXT NOT NULL DEFAULT '[]',
-            level TEXT,
-            provider_updated_at TEXT,
-            archived INTEGER NOT NULL DEFAULT 0,
-            archived_at TEXT,
-            archive_reason TEXT,
-            missing_since TEXT,
-            first_seen_at TEXT NOT NULL,
-            last_seen_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (provider, external_id)
-        );
-        CREATE TABLE group_courses (
-            group_name TEXT NOT NULL,
-            provider TEXT NOT NULL,
-            external_id TEXT NOT NULL,
-            in_catalog INTEGER NOT NULL DEFAULT 1,
-            in_library INTEGER NOT NULL DEFAULT 1,
-            added_at TEXT NOT NULL,
-            PRIMARY KEY (group_name, provider, external_id)
-        );
-        CREATE TABLE course_tags (
-            provider TEXT NOT NULL,
-            external_id TEXT NOT NULL,
-            tag TEXT NOT NULL,
-            PRIMARY KEY (provider, external_id, tag)
-        );
-        CREATE TABLE sync_runs (
-            id INTEGER PRIMARY KEY,
-            command TEXT NOT NULL,
-            provider TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            finished_at TEXT NOT NULL,
-            status TEXT NOT NULL,
-            fetched INTEGER,
-            created INTEGER,
-            updated INTEGER,
-            unchanged INTEGER,
-            missing INTEGER,
-            returned INTEGER,
-            archived INTEGER,
-            restored INTEGER,
-            rejected INTEGER,
-            regressions INTEGER,
-            unmatched INTEGER,
-            ambiguous INTEGER,
-            not_in_catalog INTEGER,
-            message TEXT
-        );
-        CREATE INDEX sync_runs_by_command ON sync_runs (command, provider, id);
-        CREATE TABLE course_changes (
-            id INTEGER PRIMARY KEY,
-            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
-            provider TEXT NOT NULL,
-            external_id TEXT NOT NULL,
-            action TEXT NOT NULL,
-            field TEXT,
-            old_value TEXT,
-            new_value TEXT,
-            changed_at TEXT NOT NULL
-        );
-        CREATE INDEX course_changes_by_course ON course_changes (provider, external_id);
-        CREATE TABLE rejected_records (
-            id INTEGER PRIMARY KEY,
-            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
-            provider TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            raw TEXT
-        );
-        """
-    )
-
-
-@migrations()
-def m002_statistics(db: sqlite_utils.Database) -> None:
-    db.executescript(
-        """
-        CREATE TABLE learners (
-            id INTEGER PRIMARY KEY,
-            email TEXT NOT NULL,
-            external_id TEXT,
-            name TEXT,
-            updated_at TEXT NOT NULL
-        );
-        CREATE INDEX learners_by_email ON learners (email);
-        CREATE INDEX learners_by_external_id ON learners (external_id);
-        CREATE TABLE progress (
-            provider TEXT NOT NULL,
-            course_external_id TEXT NOT NULL,
-            learner_email TEXT NOT NULL,
-            learner_external_id TEXT,
-            learner_name TEXT,
-            progress_percent REAL NOT NULL,
-            completed INTEGER NOT NULL,
-            completed_at TEXT,
-            score_percent REAL,
-            time_spent_minutes REAL,
-            time_spent_theoretical INTEGER NOT NULL DEFAULT 0,
-            last_activity_at TEXT,
-            enrolled_at TEXT,
-            program_id TEXT,
-            regression INTEGER NOT NULL DEFAULT 0,
-            first_run_id INTEGER NOT NULL,
-            last_run_id INTEGER NOT NULL,
-            PRIMARY KEY (provider, course_external_id, learner_email)
-        ) WITHOUT ROWID;
-        CREATE TABLE progress_history (
-            id INTEGER PRIMARY KEY,
-            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
-            provider TEXT NOT NULL,
-            course_external_id TEXT NOT NULL,
-            learner_email TEXT NOT NULL,
-            field TEXT NOT NULL,
-            old_value TEXT,
-            new_value TEXT,
-            regression INTEGER NOT NULL DEFAULT 0,
-            changed_at TEXT NOT NULL
-        );
-        CREATE INDEX progress_history_by_row
-            ON progress_history (provider, course_external_id, learner_email);
-        """
-    )
-
-
-@migrations()
-def m003_progress_row_hash(db: sqlite_utils.Database) -> None:
-    """Room for each row's fingerprint. Rows stored before it get theirs on the next
-    sync-stats, which compares them in full once."""
-    db.execute("ALTER TABLE progress ADD COLUMN row_hash INTEGER")
-
-
-def known_migrations() -> set[str]:
-    return {m.name for m in migrations._migrations}
-
-
-# --- opening -----------------------------------------------------------------------------------
-
-
 class Store:
     """A connection to the lo-sync database, with the operations the commands need."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None, readonly: bool):
-        self.conn = conn
+    def __init__(self, db: sqlite_utils.Database, path: Path | None, readonly: bool):
+        self.db = db
+        self.conn = db.conn
         self.path = path
         self.readonly = readonly
-        self.db = sqlite_utils.Database(conn)
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
@@ -237,104 +67,14 @@ class Store:
         Read-only opens of a missing file plan against an empty in-memory schema:
         a dry run must not create the file.
         """
-        if readonly and not path.exists():
-            return cls._in_memory()
-        if not path.parent.is_dir():
-            raise InputError(missing_folder(path))
-        if not readonly and not path.exists():
-            try:
-                # Owner-only from the first byte: progress data is personal data.
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError:
-                pass
-            except OSError as exc:
-                raise InputError(f"cannot create database {path}: {exc.strerror}") from None
-        if not readonly:
-            _check_writable(path)
-        # Quoted: in a URI, '?', '#' and '%' in a folder name would open another file.
-        uri = f"file:{quote(str(path))}" + ("?mode=ro" if readonly else "")
-        conn = None
-        try:
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-            store = cls(conn, path, readonly)
-            store._configure()
-            store._check_and_migrate()
-        except sqlite3.DatabaseError as exc:
-            if conn is not None:
-                conn.close()
-            code = getattr(exc, "sqlite_errorcode", None)
-            if readonly and code == sqlite3.SQLITE_READONLY_ROLLBACK:
-                # A run killed mid-commit left a hot journal, which a read-only
-                # connection cannot roll back. Rolling it back restores the last
-                # committed state, as any SQLite reader does on open; then read.
-                _roll_back_hot_journal(path)
-                return cls.open(path, readonly=True)
-            raise InputError(_describe_open_error(path, exc)) from None
-        return store
-
-    @classmethod
-    def _in_memory(cls) -> Store:
-        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        store = cls(conn, None, False)
-        store._configure()
-        migrations.apply(store.db)
-        store.readonly = True
-        return store
-
-    def _configure(self) -> None:
-        # The default rollback journal, not WAL: one batch writer a night needs no
-        # concurrent-writer machinery, a crash leaves a hot journal SQLite rolls
-        # back on the next open, and a dry run can open the file read-only without
-        # creating -wal/-shm files beside it. synchronous=NORMAL is durable at
-        # each commit in this mode on modern filesystems and cheaper than FULL.
-        self.conn.execute("PRAGMA busy_timeout = 5000")
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        # Caches are bounded so memory stays flat however large the fetch: a
-        # million-row run must fit in the memory of a hundred-thousand-row one.
-        self.conn.execute("PRAGMA cache_size = -16384")  # 16 MiB
-        self.conn.execute("PRAGMA temp_store = FILE")  # staging spills to disk
-        self.conn.execute("PRAGMA temp.cache_size = -16384")
-        # The end-of-fetch sort of a million staged rows runs once the fetch worker
-        # has finished, so a helper thread can take the second core. One, not two:
-        # each sorts up to a cache's worth in memory, and two cost 32 MB at a
-        # million rows, more than the flat-memory budget allows.
-        self.conn.execute("PRAGMA threads = 1")
-        if not self.readonly:
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-
-    def _check_and_migrate(self) -> None:
-        applied = {m.name for m in migrations.applied(self.db)}
-        unknown = applied - known_migrations()
-        if unknown:
-            raise InputError(
-                f"database {self.path} was written by a newer lo-sync "
-                f"(schema steps {', '.join(sorted(unknown))}); upgrade lo-sync to use it"
-            )
-        if not migrations.pending(self.db):
-            return
-        if self.readonly:
-            raise InputError(
-                f"database {self.path} needs a schema upgrade; run once without --dry-run"
-            )
-        migrations.apply(self.db)
+        return cls(*database.connect(path, readonly))
 
     def close(self) -> None:
         self.conn.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """One write transaction: everything inside commits together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self.conn.execute("COMMIT")
-        except BaseException:
-            # After a full disk or an I/O error SQLite has rolled back already; a
-            # second ROLLBACK would fail and hide the real error.
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
+        return database.transaction(self.conn)
 
     # --- runs ----------------------------------------------------------------------------------
 
@@ -393,7 +133,7 @@ class Store:
         self.conn.execute("DROP TABLE IF EXISTS temp.stage_courses")
         self.conn.execute(
             "CREATE TEMP TABLE stage_courses (external_id TEXT PRIMARY KEY, "
-            + _typed(COURSE_FIELDS)
+            + typed(COURSE_FIELDS)
             + ")"
         )
         # Every id the provider listed, including records set aside as bad: a course
@@ -413,7 +153,7 @@ class Store:
             else:
                 unique[external_id] = row
         self._staged_ids.update(unique)
-        with self._staging():
+        with staging(self.conn):
             self.conn.executemany(
                 f"INSERT INTO stage_courses VALUES ({', '.join('?' * len(STAGED_COURSE))})",
                 unique.values(),
@@ -422,26 +162,10 @@ class Store:
         return duplicates
 
     def mark_listed(self, external_ids) -> None:
-        with self._staging():
+        with staging(self.conn):
             self.conn.executemany(
                 "INSERT OR IGNORE INTO stage_listed VALUES (?)", ((e,) for e in external_ids)
             )
-
-    @contextmanager
-    def _staging(self) -> Iterator[None]:
-        """One transaction per staged page: autocommit would make every row its own
-        transaction on the TEMP database, which costs more than the rest of the sync."""
-        if self.conn.in_transaction:
-            yield
-            return
-        self.conn.execute("BEGIN")
-        try:
-            yield
-        except BaseException:
-            if self.conn.in_transaction:  # not after a full disk: SQLite rolled back already
-                self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     def catalog_plan_counts(self, provider: str) -> dict[str, int]:
         differs = " OR ".join(f"s.{f} IS NOT c.{f}" for f in COURSE_FIELDS)
@@ -674,7 +398,7 @@ class Store:
         self.conn.execute(
             "CREATE TEMP TABLE stage_progress_raw (seq INTEGER NOT NULL, row_hash INTEGER, "
             "course_external_id TEXT NOT NULL, learner_email TEXT NOT NULL, "
-            + _typed(PROGRESS_FIELDS)
+            + typed(PROGRESS_FIELDS)
             + ")"
         )
         # Sorted by SQLite, whose sorter spills to disk, rather than by Python,
@@ -693,7 +417,7 @@ class Store:
 
     def stage_progress(self, rows: list[tuple]) -> None:
         """Stage one page of (seq, row_hash, *progress_values) rows."""
-        with self._staging():
+        with staging(self.conn):
             self.conn.executemany(_INSERT_RAW_PROGRESS, rows)
 
     def finish_progress_stage(self, provider: str, known) -> None:
@@ -707,12 +431,12 @@ class Store:
         reads and writes sequentially.
         """
         columns = ", ".join(("row_hash", *STAGED_PROGRESS))
-        with self._staging():
+        with staging(self.conn):
             self._restage_seen_rows(provider, known)
             self.conn.execute(
                 "CREATE TEMP TABLE stage_progress (row_hash INTEGER, "
                 "course_external_id TEXT NOT NULL, learner_email TEXT NOT NULL, "
-                + _typed(PROGRESS_FIELDS)
+                + typed(PROGRESS_FIELDS)
                 + ", PRIMARY KEY (course_external_id, learner_email)) WITHOUT ROWID"
             )
             self.conn.execute(
@@ -1091,71 +815,3 @@ def _raw_text(raw: Any) -> str:
         text = repr(raw)
     # A 100 KB title should not make the audit table the largest thing in the file.
     return text if len(text) <= 10_000 else text[:10_000] + "…"
-
-
-def disk_trouble(exc: BaseException) -> str | None:
-    """What to tell the operator when SQLite failed because of the disk, not a bug of ours:
-    full, an I/O error, a file gone read-only, or a damaged database file."""
-    if not isinstance(exc, sqlite3.DatabaseError):
-        return None
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    if code in (
-        sqlite3.SQLITE_FULL,
-        sqlite3.SQLITE_IOERR,
-        sqlite3.SQLITE_READONLY,
-        sqlite3.SQLITE_CANTOPEN,
-    ):
-        return (
-            f"the disk refused a write ({exc}); check free space and permissions for the "
-            "database and the temporary folder"
-        )
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return (
-            f"the database file is damaged ({exc}); check it with sqlite3's "
-            "PRAGMA integrity_check and restore it from a backup"
-        )
-    return None
-
-
-def _check_writable(path: Path) -> None:
-    """SQLite silently opens a file it cannot write read-only, and needs the folder for
-    its journal: say so before a run fetches anything, not as an internal error at its
-    first write. (`os.access` also sees read-only mounts and immutable files.)"""
-    if not os.access(path, os.W_OK):
-        raise InputError(f"database {path} is read-only for this user")
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise InputError(
-            f"database folder {path.parent} is not writable for this user "
-            "(SQLite writes its journal beside the database)"
-        )
-
-
-def _roll_back_hot_journal(path: Path) -> None:
-    try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}", uri=True, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout = 5000")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise InputError(
-            f"database {path} was left mid-write by an interrupted run and this user cannot "
-            f"roll it back ({exc}); run lo-sync once without --dry-run as its owner"
-        ) from None
-
-
-def missing_folder(path: Path) -> str:
-    what = "is not a folder" if path.parent.exists() else "does not exist"
-    return f"database folder {path.parent} {what}"
-
-
-def _describe_open_error(path: Path, exc: sqlite3.DatabaseError) -> str:
-    text = str(exc)
-    if "file is not a database" in text:
-        return f"{path} is not a SQLite database (refusing to touch it)"
-    if "readonly" in text or "read-only" in text:
-        return f"database {path} is read-only for this user"
-    if "unable to open" in text:
-        return f"cannot open database {path} (check the folder exists and is writable)"
-    return f"database {path}: {text}"
