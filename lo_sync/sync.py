@@ -147,11 +147,11 @@ def plan_catalog(
 
 def apply_catalog(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
     with store.transaction():
-        run_id = store.insert_run(
+        run_id = store.runs.insert(
             "sync-catalog", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
         store.apply_catalog(pcfg.name, pcfg.group, run_id, utc_now())
-        store.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
+        store.runs.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
     return run_id
 
 
@@ -175,7 +175,7 @@ def plan_archive(
     store: Store, pcfg: ProviderConfig, max_archive: str = DEFAULT_MAX_ARCHIVE, force: bool = False
 ) -> Plan:
     module = PROVIDERS[pcfg.name]
-    latest = store.latest_run("sync-catalog", pcfg.name)
+    latest = store.runs.latest("sync-catalog", pcfg.name)
     if latest is None:
         raise SafetyAbort(
             f"{pcfg.name}: no catalog sync has run yet; archive acts only on a complete "
@@ -186,7 +186,7 @@ def plan_archive(
             f"{pcfg.name}: the latest sync-catalog (run {latest['id']}, {latest['started_at']}) "
             "did not complete; archive acts only on a complete fetch. Fix it and rerun sync-catalog"
         )
-    to_archive, to_restore, active = store.archive_candidates(pcfg.name, module.ACTIVE_STATUSES)
+    to_archive, to_restore, active = store.archive.candidates(pcfg.name, module.ACTIVE_STATUSES)
     counts = {"archived": len(to_archive), "restored": len(to_restore)}
     plan = Plan("archive", pcfg.name, counts, payload=(to_archive, to_restore))
     plan.changes = [("archive", ext, f"{title} ({reason})") for ext, title, reason, _ in to_archive]
@@ -208,8 +208,8 @@ def plan_archive(
 
 def apply_archive(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
     with store.transaction():
-        run_id = store.insert_run("archive", pcfg.name, started_at, "ok", plan.counts)
-        store.apply_archive(pcfg.name, run_id, utc_now(), *plan.payload)
+        run_id = store.runs.insert("archive", pcfg.name, started_at, "ok", plan.counts)
+        store.archive.apply(pcfg.name, run_id, utc_now(), *plan.payload)
     return run_id
 
 
@@ -330,7 +330,7 @@ def plan_stats(
     for reason, _ in rejected[:SAMPLE]:
         plan.notes.append(f"rejected record: {reason}")
 
-    previous = store.latest_successful_run("sync-stats", pcfg.name)
+    previous = store.runs.latest_successful("sync-stats", pcfg.name)
     if (
         previous
         and previous["fetched"]
@@ -353,7 +353,7 @@ def apply_stats(
     accept_regressions: bool = False,
 ) -> int:
     with store.transaction():
-        run_id = store.insert_run(
+        run_id = store.runs.insert(
             "sync-stats", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
         if plan.counts["fetched"] > plan.counts["created"]:  # else nothing was stored before
@@ -365,7 +365,7 @@ def apply_stats(
             utc_now(),
             _progress_changes(store, pcfg.name, accept_regressions),
         )
-        store.insert_rejected(run_id, pcfg.name, "progress", plan.rejected)
+        store.runs.insert_rejected(run_id, pcfg.name, "progress", plan.rejected)
     return run_id
 
 

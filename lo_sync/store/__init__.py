@@ -9,8 +9,6 @@ both and a dry run cannot change the file or create a missing one.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from array import array
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -20,7 +18,11 @@ from typing import Any
 import sqlite_utils
 
 from lo_sync.store import database
+from lo_sync.store.archive import Archive
 from lo_sync.store.database import disk_trouble, missing_folder
+from lo_sync.store.learners import Learners, any_learners
+from lo_sync.store.reports import Reports
+from lo_sync.store.runs import Runs
 from lo_sync.store.schema import (
     COURSE_FIELDS,
     PROGRESS_FIELDS,
@@ -31,6 +33,7 @@ from lo_sync.store.schema import (
     typed,
     utc_now,
 )
+from lo_sync.store.sql import dicts, text
 from lo_sync.store.staging import staging
 
 __all__ = [
@@ -52,13 +55,17 @@ _INSERT_RAW_PROGRESS = (
 
 
 class Store:
-    """A connection to the lo-sync database, with the operations the commands need."""
+    """A connection to the lo-sync database: its domains, and the operations not split yet."""
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None, readonly: bool):
         self.db = db
         self.conn = db.conn
         self.path = path
         self.readonly = readonly
+        self.runs = Runs(self.conn, readonly)
+        self.archive = Archive(self.conn)
+        self.learners = Learners(self.conn)
+        self.reports = Reports(self.conn)
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
@@ -75,56 +82,6 @@ class Store:
     def transaction(self) -> AbstractContextManager[None]:
         """One write transaction: everything inside commits together or not at all."""
         return database.transaction(self.conn)
-
-    # --- runs ----------------------------------------------------------------------------------
-
-    def insert_run(
-        self,
-        command: str,
-        provider: str,
-        started_at: str,
-        status: str,
-        counts: dict[str, int],
-        message: str | None = None,
-    ) -> int:
-        columns = ["command", "provider", "started_at", "finished_at", "status", "message", *counts]
-        values = [command, provider, started_at, utc_now(), status, message, *counts.values()]
-        cursor = self.conn.execute(
-            f"INSERT INTO sync_runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(values))})",
-            values,
-        )
-        return cursor.lastrowid
-
-    def record_failed_run(
-        self, command: str, provider: str, started_at: str, status: str, message: str
-    ) -> None:
-        if self.readonly:
-            return
-        with self.transaction():
-            self.insert_run(command, provider, started_at, status, {}, message)
-
-    def latest_run(self, command: str, provider: str) -> dict | None:
-        row = self.conn.execute(
-            "SELECT * FROM sync_runs WHERE command = ? AND provider = ? ORDER BY id DESC LIMIT 1",
-            (command, provider),
-        ).fetchone()
-        return _as_dict(self.conn, row)
-
-    def latest_successful_run(self, command: str, provider: str) -> dict | None:
-        row = self.conn.execute(
-            "SELECT * FROM sync_runs WHERE command = ? AND provider = ? AND status = 'ok' "
-            "ORDER BY id DESC LIMIT 1",
-            (command, provider),
-        ).fetchone()
-        return _as_dict(self.conn, row)
-
-    def insert_rejected(
-        self, run_id: int, provider: str, kind: str, rejected: Iterable[tuple[str, Any]]
-    ) -> None:
-        self.conn.executemany(
-            "INSERT INTO rejected_records (run_id, provider, kind, reason, raw) VALUES (?,?,?,?,?)",
-            ((run_id, provider, kind, reason, _raw_text(raw)) for reason, raw in rejected),
-        )
 
     # --- catalog -------------------------------------------------------------------------------
 
@@ -206,7 +163,7 @@ class Store:
             "ORDER BY s.external_id",
             (provider,),
         )
-        yield from _dicts(cursor)
+        yield from dicts(cursor)
 
     def updated_courses(self, provider: str) -> Iterator[tuple[str, dict[str, tuple[Any, Any]]]]:
         """(external_id, {field: (old, new)}) for each staged course that differs from
@@ -235,7 +192,7 @@ class Store:
             "AND external_id NOT IN (SELECT external_id FROM stage_listed) ORDER BY external_id",
             (provider,),
         )
-        yield from _dicts(cursor)
+        yield from dicts(cursor)
 
     def returned_courses(self, provider: str) -> Iterator[dict]:
         cursor = self.conn.execute(
@@ -244,7 +201,7 @@ class Store:
             "WHERE c.provider = ? AND c.missing_since IS NOT NULL ORDER BY c.external_id",
             (provider,),
         )
-        yield from _dicts(cursor)
+        yield from dicts(cursor)
 
     def apply_catalog(self, provider: str, group: str, run_id: int, now: str) -> None:
         """Write the staged catalog: create, update, mark presence. Runs inside a
@@ -254,7 +211,7 @@ class Store:
             "INSERT INTO course_changes (run_id, provider, external_id, action, field, old_value,"
             " new_value, changed_at) VALUES (?, ?, ?, 'updated', ?, ?, ?, ?)",
             (
-                (run_id, provider, external_id, field, _text(old), _text(new), now)
+                (run_id, provider, external_id, field, text(old), text(new), now)
                 for external_id, changes in list(self.updated_courses(provider))
                 for field, (old, new) in changes.items()
             ),
@@ -313,77 +270,6 @@ class Store:
             "WHERE provider = ? AND missing_since IS NOT NULL "
             "AND external_id IN (SELECT external_id FROM stage_listed)",
             (now, now, provider),
-        )
-
-    # --- archive -------------------------------------------------------------------------------
-
-    def archive_candidates(self, provider: str, active_statuses: frozenset[str] | None):
-        """(to_archive [(id, title, reason, ever_offered)], to_restore [(id, title)], active_count).
-
-        `ever_offered` is false for a course whose status has never been one of the
-        offered statuses, neither when it was created nor in any recorded change:
-        learners were never offered it, so archiving it cannot hurt them.
-        """
-        params: dict[str, str] = {"provider": provider}
-        if active_statuses:
-            names = [f":status{i}" for i in range(len(active_statuses))]
-            params.update(zip((n[1:] for n in names), sorted(active_statuses), strict=True))
-            offered = f"IN ({', '.join(names)})"
-            bad_status = f"(status IS NULL OR status NOT {offered})"
-            ever_offered = (
-                f"(status {offered} OR EXISTS (SELECT 1 FROM course_changes ch "
-                "WHERE ch.provider = courses.provider AND ch.external_id = courses.external_id "
-                f"AND ch.field = 'status' AND (ch.old_value {offered} OR ch.new_value {offered})))"
-            )
-        else:
-            bad_status, ever_offered = "0", "1"
-        to_archive = [
-            (
-                r[0],
-                r[1],
-                "missing from provider" if r[2] is not None else f"status {r[3]}",
-                bool(r[4]),
-            )
-            for r in self.conn.execute(
-                f"SELECT external_id, title, missing_since, status, {ever_offered} FROM courses "
-                "WHERE provider = :provider AND archived = 0 "
-                f"AND (missing_since IS NOT NULL OR {bad_status}) ORDER BY external_id",
-                params,
-            )
-        ]
-        to_restore = [
-            (r[0], r[1])
-            for r in self.conn.execute(
-                "SELECT external_id, title FROM courses WHERE provider = :provider "
-                f"AND archived = 1 AND missing_since IS NULL AND NOT {bad_status} "
-                "ORDER BY external_id",
-                params,
-            )
-        ]
-        active = self.conn.execute(
-            "SELECT count(*) FROM courses WHERE provider = ? AND archived = 0", (provider,)
-        ).fetchone()[0]
-        return to_archive, to_restore, active
-
-    def apply_archive(self, provider: str, run_id: int, now: str, to_archive, to_restore) -> None:
-        self.conn.executemany(
-            "UPDATE courses SET archived = 1, archived_at = ?, archive_reason = ?, updated_at = ? "
-            "WHERE provider = ? AND external_id = ?",
-            [(now, reason, now, provider, ext) for ext, _, reason, _ in to_archive],
-        )
-        self.conn.executemany(
-            "UPDATE courses SET archived = 0, archived_at = NULL, archive_reason = NULL, "
-            "updated_at = ? WHERE provider = ? AND external_id = ?",
-            [(now, provider, ext) for ext, _ in to_restore],
-        )
-        self.conn.executemany(
-            "INSERT INTO course_changes (run_id, provider, external_id, action, field, old_value,"
-            " new_value, changed_at) VALUES (?, ?, ?, ?, 'archived', ?, ?, ?)",
-            [
-                (run_id, provider, ext, "archived", "0", f"1 ({reason})", now)
-                for ext, _, reason, _ in to_archive
-            ]
-            + [(run_id, provider, ext, "restored", "1", "0", now) for ext, _ in to_restore],
         )
 
     # --- statistics ----------------------------------------------------------------------------
@@ -556,7 +442,7 @@ class Store:
             "WHERE p.learner_email IS NULL ORDER BY s.course_external_id, s.learner_email LIMIT ?",
             (provider, limit),
         )
-        return list(_dicts(cursor))
+        return list(dicts(cursor))
 
     def insert_created_progress(self, provider: str, run_id: int) -> None:
         columns = ("course_external_id", "learner_email", *PROGRESS_FIELDS)
@@ -608,7 +494,7 @@ class Store:
                 )
             )
             history.extend(
-                (run_id, provider, *key, field, _text(old), _text(new), int(regression), now)
+                (run_id, provider, *key, field, text(old), text(new), int(regression), now)
                 for field, (old, new) in fields.items()
             )
             if len(updates) >= BATCH:
@@ -648,7 +534,7 @@ class Store:
         Matching is by e-mail (stored lower-cased on both sides), else by external id.
         Nothing is counted when the company has imported no learners yet.
         """
-        if not self.conn.execute("SELECT 1 FROM learners LIMIT 1").fetchone():
+        if not any_learners(self.conn):
             return 0, [], 0, []
         self.conn.execute("DROP TABLE IF EXISTS temp.learner_links")
         self.conn.execute(
@@ -705,113 +591,27 @@ class Store:
         missing = [r[0] for r in self.conn.execute(f"{query} ORDER BY 1", {"provider": provider})]
         return len(missing), missing[:limit]
 
-    # --- learners ------------------------------------------------------------------------------
+    # Callers on other branches (sync.run_provider, learners.py, report.py) still use
+    # these names; they go once those callers use the domain objects above.
+
+    def record_failed_run(
+        self, command: str, provider: str, started_at: str, status: str, message: str
+    ) -> None:
+        self.runs.record_failed(command, provider, started_at, status, message)
 
     def learners_by_email(self) -> dict[str, dict]:
-        return {
-            r["email"]: r
-            for r in _dicts(self.conn.execute("SELECT id, email, external_id, name FROM learners"))
-        }
+        return self.learners.by_email()
 
     def upsert_learners(self, rows: list[dict], now: str) -> tuple[int, int]:
-        existing = self.learners_by_email()
-        created = updated = 0
-        for row in rows:
-            old = existing.get(row["email"])
-            if old is None:
-                self.conn.execute(
-                    "INSERT INTO learners (email, external_id, name, updated_at) VALUES (?,?,?,?)",
-                    (row["email"], row["external_id"], row["name"], now),
-                )
-                created += 1
-            elif (old["external_id"], old["name"]) != (row["external_id"], row["name"]):
-                self.conn.execute(
-                    "UPDATE learners SET external_id = ?, name = ?, updated_at = ? WHERE email = ?",
-                    (row["external_id"], row["name"], now, row["email"]),
-                )
-                updated += 1
-        return created, updated
-
-    # --- reporting -----------------------------------------------------------------------------
+        return self.learners.upsert(rows, now)
 
     def course_stats(self, provider: str | None, company_only: bool) -> list[dict]:
-        where, params = _stats_filter(provider, company_only)
-        cursor = self.conn.execute(
-            f"""
-            SELECT p.provider, p.course_external_id AS course, c.title,
-                   count(*) AS learners_started,
-                   sum(p.completed) AS learners_completed,
-                   round(avg(p.progress_percent), 1) AS average_progress_percent,
-                   round(sum(coalesce(p.time_spent_minutes, 0)), 1) AS time_spent_minutes
-            FROM progress p
-            LEFT JOIN courses c ON c.provider = p.provider AND c.external_id = p.course_external_id
-            {where}
-            GROUP BY p.provider, p.course_external_id ORDER BY p.provider, p.course_external_id
-            """,
-            params,
-        )
-        return list(_dicts(cursor))
+        return self.reports.course_stats(provider, company_only)
 
     def course_learner_stats(
         self, provider: str | None, course: str, company_only: bool
     ) -> list[dict]:
-        where, params = _stats_filter(provider, company_only)
-        where = (where + " AND" if where else "WHERE") + " p.course_external_id = ?"
-        cursor = self.conn.execute(
-            f"""
-            SELECT p.provider, p.course_external_id AS course, p.learner_email,
-                   p.learner_external_id, p.progress_percent, p.completed, p.completed_at,
-                   p.score_percent, p.time_spent_minutes, p.time_spent_theoretical,
-                   p.last_activity_at
-            FROM progress p {where} ORDER BY p.provider, p.learner_email
-            """,
-            (*params, course),
-        )
-        return list(_dicts(cursor))
+        return self.reports.course_learner_stats(provider, course, company_only)
 
     def has_learners(self) -> bool:
-        return self.conn.execute("SELECT 1 FROM learners LIMIT 1").fetchone() is not None
-
-
-def _stats_filter(provider: str | None, company_only: bool) -> tuple[str, tuple]:
-    clauses, params = [], []
-    if provider:
-        clauses.append("p.provider = ?")
-        params.append(provider)
-    if company_only:
-        clauses.append(
-            "(EXISTS (SELECT 1 FROM learners l WHERE l.email = p.learner_email) OR EXISTS "
-            "(SELECT 1 FROM learners l WHERE p.learner_external_id IS NOT NULL "
-            "AND l.external_id = p.learner_external_id))"
-        )
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
-
-
-def _dicts(cursor: sqlite3.Cursor) -> Iterator[dict]:
-    names = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(names, row, strict=True))
-
-
-def _as_dict(conn: sqlite3.Connection, row) -> dict | None:
-    if row is None:
-        return None
-    names = [r[1] for r in conn.execute("PRAGMA table_info(sync_runs)")]
-    return dict(zip(names, row, strict=True))
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _raw_text(raw: Any) -> str:
-    try:
-        text = json.dumps(raw, ensure_ascii=False, default=str)
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate: keep the record, escaped, rather than lose the evidence.
-        text = json.dumps(raw, default=str)
-    except (TypeError, ValueError):
-        text = repr(raw)
-    # A 100 KB title should not make the audit table the largest thing in the file.
-    return text if len(text) <= 10_000 else text[:10_000] + "…"
+        return self.reports.has_learners()
