@@ -21,7 +21,7 @@ from lo_sync.fetch import Fetch, KnownRows, mapped_pages
 from lo_sync.http import ApiClient, RetryPolicy
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import redact
-from lo_sync.store import PROGRESS_FIELDS, Store, utc_now
+from lo_sync.store import PROGRESS_FIELDS, CatalogDiff, Store, utc_now
 
 log = logging.getLogger("lo_sync.sync")
 
@@ -46,7 +46,7 @@ class Plan:
     rejected: list[tuple[str, Any]] = field(default_factory=list)
     refusal: SafetyAbort | None = None
     more_changes: int = 0  # changes not listed (stats samples)
-    payload: Any = None  # what apply needs beyond the staging tables (archive: the lists)
+    payload: Any = None  # what apply writes: the diff (archive: the lists)
 
 
 def make_client(
@@ -108,37 +108,38 @@ def plan_catalog(
 ) -> Plan:
     """Stage a whole catalog fetch and diff it against the stored courses."""
     module = PROVIDERS[pcfg.name]
-    store.start_course_stage()
+    with store.catalog.stage(pcfg.name) as stage:
 
-    def stage(rows: list[dict]) -> None:
-        duplicates = store.stage_courses(rows)
-        if duplicates:
-            raise DataError(
-                f"{pcfg.name}: course {duplicates[0]} came back on two pages; the listing "
-                "shifted while paging, so others may have been skipped. Nothing applied"
-            )
+        def add(rows: list[tuple]) -> None:
+            duplicates = stage.add(rows)
+            if duplicates:
+                raise DataError(
+                    f"{pcfg.name}: course {duplicates[0]} came back on two pages; the listing "
+                    "shifted while paging, so others may have been skipped. Nothing applied"
+                )
 
-    rejected = _stage_fetch(pcfg, "courses", pages, stage, on_page)
-    store.mark_listed(
-        str(raw[module.COURSE_ID_FIELD])
-        for _, raw in rejected
-        if isinstance(raw, dict)
-        and isinstance(raw.get(module.COURSE_ID_FIELD), str | int)
-        and not isinstance(raw.get(module.COURSE_ID_FIELD), bool)
-    )
-    counts = store.catalog_plan_counts(pcfg.name)
-    counts["rejected"] = len(rejected)
-    plan = Plan("sync-catalog", pcfg.name, counts, rejected=rejected)
-    for row in store.created_courses(pcfg.name):
+        rejected = _stage_fetch(pcfg, "courses", pages, add, on_page)
+        stage.mark_listed(
+            str(raw[module.COURSE_ID_FIELD])
+            for _, raw in rejected
+            if isinstance(raw, dict)
+            and isinstance(raw.get(module.COURSE_ID_FIELD), str | int)
+            and not isinstance(raw.get(module.COURSE_ID_FIELD), bool)
+        )
+        diff = stage.finish()
+
+    counts = {**diff.counts, "rejected": len(rejected)}
+    plan = Plan("sync-catalog", pcfg.name, counts, rejected=rejected, payload=diff)
+    for row in diff.created():
         plan.changes.append(("create", row["external_id"], row["title"]))
-    for external_id, fields in store.updated_courses(pcfg.name):
+    for external_id, fields in diff.updated():
         detail = "; ".join(
             f"{f}: {_short(old)} → {_short(new)}" for f, (old, new) in fields.items()
         )
         plan.changes.append(("update", external_id, detail))
-    for row in store.missing_courses(pcfg.name):
+    for row in diff.missing():
         plan.changes.append(("missing", row["external_id"], row["title"]))
-    for row in store.returned_courses(pcfg.name):
+    for row in diff.returned():
         plan.changes.append(("returned", row["external_id"], row["title"]))
     for reason, _ in rejected[:SAMPLE]:
         plan.notes.append(f"rejected record: {reason}")
@@ -146,11 +147,12 @@ def plan_catalog(
 
 
 def apply_catalog(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
+    diff: CatalogDiff = plan.payload
     with store.transaction():
         run_id = store.runs.insert(
             "sync-catalog", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
-        store.apply_catalog(pcfg.name, pcfg.group, run_id, utc_now())
+        diff.apply(run_id, pcfg.group, utc_now())
         store.runs.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
     return run_id
 

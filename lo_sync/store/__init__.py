@@ -19,6 +19,7 @@ import sqlite_utils
 
 from lo_sync.store import database
 from lo_sync.store.archive import Archive
+from lo_sync.store.catalog import Catalog, CatalogDiff, CatalogStage
 from lo_sync.store.database import disk_trouble, missing_folder
 from lo_sync.store.learners import Learners, any_learners
 from lo_sync.store.reports import Reports
@@ -26,7 +27,6 @@ from lo_sync.store.runs import Runs
 from lo_sync.store.schema import (
     COURSE_FIELDS,
     PROGRESS_FIELDS,
-    STAGED_COURSE,
     STAGED_PROGRESS,
     course_values,
     progress_values,
@@ -39,6 +39,8 @@ from lo_sync.store.staging import staging
 __all__ = [
     "COURSE_FIELDS",
     "PROGRESS_FIELDS",
+    "CatalogDiff",
+    "CatalogStage",
     "Store",
     "course_values",
     "disk_trouble",
@@ -63,6 +65,7 @@ class Store:
         self.path = path
         self.readonly = readonly
         self.runs = Runs(self.conn, readonly)
+        self.catalog = Catalog(self.conn)
         self.archive = Archive(self.conn)
         self.learners = Learners(self.conn)
         self.reports = Reports(self.conn)
@@ -82,195 +85,6 @@ class Store:
     def transaction(self) -> AbstractContextManager[None]:
         """One write transaction: everything inside commits together or not at all."""
         return database.transaction(self.conn)
-
-    # --- catalog -------------------------------------------------------------------------------
-
-    def start_course_stage(self) -> None:
-        self._staged_ids: set[str] = set()
-        self.conn.execute("DROP TABLE IF EXISTS temp.stage_courses")
-        self.conn.execute(
-            "CREATE TEMP TABLE stage_courses (external_id TEXT PRIMARY KEY, "
-            + typed(COURSE_FIELDS)
-            + ")"
-        )
-        # Every id the provider listed, including records set aside as bad: a course
-        # whose record broke the contract tonight is still offered, not missing.
-        self.conn.execute("DROP TABLE IF EXISTS temp.stage_listed")
-        self.conn.execute("CREATE TEMP TABLE stage_listed (external_id TEXT PRIMARY KEY)")
-
-    def stage_courses(self, rows: list[tuple]) -> list[str]:
-        """Stage one page of `course_values` tuples; returns the ids already staged
-        (the same course on two pages)."""
-        unique: dict[str, tuple] = {}
-        duplicates = []
-        for row in rows:
-            external_id = row[0]
-            if external_id in self._staged_ids or external_id in unique:
-                duplicates.append(external_id)
-            else:
-                unique[external_id] = row
-        self._staged_ids.update(unique)
-        with staging(self.conn):
-            self.conn.executemany(
-                f"INSERT INTO stage_courses VALUES ({', '.join('?' * len(STAGED_COURSE))})",
-                unique.values(),
-            )
-        self.mark_listed(unique)
-        return duplicates
-
-    def mark_listed(self, external_ids) -> None:
-        with staging(self.conn):
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO stage_listed VALUES (?)", ((e,) for e in external_ids)
-            )
-
-    def catalog_plan_counts(self, provider: str) -> dict[str, int]:
-        differs = " OR ".join(f"s.{f} IS NOT c.{f}" for f in COURSE_FIELDS)
-        row = self.conn.execute(
-            f"""
-            SELECT count(*),
-                   count(*) FILTER (WHERE c.external_id IS NULL),
-                   count(*) FILTER (WHERE c.external_id IS NOT NULL AND ({differs}))
-            FROM stage_courses s
-            LEFT JOIN courses c ON c.provider = ? AND c.external_id = s.external_id
-            """,
-            (provider,),
-        ).fetchone()
-        missing = self.conn.execute(
-            "SELECT count(*) FROM courses WHERE provider = ? AND missing_since IS NULL "
-            "AND external_id NOT IN (SELECT external_id FROM stage_listed)",
-            (provider,),
-        ).fetchone()[0]
-        returned = self.conn.execute(
-            "SELECT count(*) FROM courses WHERE provider = ? AND missing_since IS NOT NULL "
-            "AND external_id IN (SELECT external_id FROM stage_listed)",
-            (provider,),
-        ).fetchone()[0]
-        fetched, created, updated = row
-        return {
-            "fetched": fetched,
-            "created": created,
-            "updated": updated,
-            "unchanged": fetched - created - updated,
-            "missing": missing,
-            "returned": returned,
-        }
-
-    def created_courses(self, provider: str) -> Iterator[dict]:
-        cursor = self.conn.execute(
-            "SELECT s.* FROM stage_courses s LEFT JOIN courses c "
-            "ON c.provider = ? AND c.external_id = s.external_id WHERE c.external_id IS NULL "
-            "ORDER BY s.external_id",
-            (provider,),
-        )
-        yield from dicts(cursor)
-
-    def updated_courses(self, provider: str) -> Iterator[tuple[str, dict[str, tuple[Any, Any]]]]:
-        """(external_id, {field: (old, new)}) for each staged course that differs from
-        the stored one."""
-        differs = " OR ".join(f"s.{f} IS NOT c.{f}" for f in COURSE_FIELDS)
-        cursor = self.conn.execute(
-            f"SELECT s.external_id, {', '.join('c.' + f for f in COURSE_FIELDS)}, "
-            f"{', '.join('s.' + f for f in COURSE_FIELDS)} "
-            "FROM stage_courses s JOIN courses c "
-            "ON c.provider = ? AND c.external_id = s.external_id "
-            f"WHERE {differs} ORDER BY s.external_id",
-            (provider,),
-        )
-        n = len(COURSE_FIELDS)
-        for row in cursor:
-            old, new = row[1 : n + 1], row[n + 1 :]
-            yield (
-                row[0],
-                {f: (o, v) for f, o, v in zip(COURSE_FIELDS, old, new, strict=True) if o != v},
-            )
-
-    def missing_courses(self, provider: str) -> Iterator[dict]:
-        """Stored, present courses that the complete fetch no longer returned."""
-        cursor = self.conn.execute(
-            "SELECT external_id, title FROM courses WHERE provider = ? AND missing_since IS NULL "
-            "AND external_id NOT IN (SELECT external_id FROM stage_listed) ORDER BY external_id",
-            (provider,),
-        )
-        yield from dicts(cursor)
-
-    def returned_courses(self, provider: str) -> Iterator[dict]:
-        cursor = self.conn.execute(
-            "SELECT c.external_id, c.title, c.missing_since FROM courses c "
-            "JOIN stage_listed s ON s.external_id = c.external_id "
-            "WHERE c.provider = ? AND c.missing_since IS NOT NULL ORDER BY c.external_id",
-            (provider,),
-        )
-        yield from dicts(cursor)
-
-    def apply_catalog(self, provider: str, group: str, run_id: int, now: str) -> None:
-        """Write the staged catalog: create, update, mark presence. Runs inside a
-        transaction."""
-        log = self.conn.executemany
-        log(
-            "INSERT INTO course_changes (run_id, provider, external_id, action, field, old_value,"
-            " new_value, changed_at) VALUES (?, ?, ?, 'updated', ?, ?, ?, ?)",
-            (
-                (run_id, provider, external_id, field, text(old), text(new), now)
-                for external_id, changes in list(self.updated_courses(provider))
-                for field, (old, new) in changes.items()
-            ),
-        )
-        for action, rows in (
-            ("missing", self.missing_courses),
-            ("returned", self.returned_courses),
-        ):
-            self.conn.executemany(
-                "INSERT INTO course_changes (run_id, provider, external_id, action, changed_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(run_id, provider, r["external_id"], action, now) for r in rows(provider)],
-            )
-        self.conn.execute(
-            "INSERT INTO course_changes (run_id, provider, external_id, action, changed_at) "
-            "SELECT ?, ?, s.external_id, 'created', ? FROM stage_courses s "
-            "LEFT JOIN courses c ON c.provider = ? AND c.external_id = s.external_id "
-            "WHERE c.external_id IS NULL",
-            (run_id, provider, now, provider),
-        )
-        # New courses land in the synchronized group's catalog and library. Existing
-        # group rows are never touched: in_catalog / in_library are the company's choice.
-        self.conn.execute(
-            "INSERT OR IGNORE INTO group_courses (group_name, provider, external_id, in_catalog,"
-            " in_library, added_at) SELECT ?, ?, s.external_id, 1, 1, ? FROM stage_courses s "
-            "LEFT JOIN courses c ON c.provider = ? AND c.external_id = s.external_id "
-            "WHERE c.external_id IS NULL",
-            (group, provider, now, provider),
-        )
-        self.conn.execute(
-            f"INSERT INTO courses (provider, external_id, {', '.join(COURSE_FIELDS)}, "
-            "first_seen_at, last_seen_at, updated_at) "
-            f"SELECT ?, s.external_id, {', '.join('s.' + f for f in COURSE_FIELDS)}, ?, ?, ? "
-            "FROM stage_courses s LEFT JOIN courses c "
-            "ON c.provider = ? AND c.external_id = s.external_id WHERE c.external_id IS NULL",
-            (provider, now, now, now, provider),
-        )
-        differs = " OR ".join(f"s.{f} IS NOT courses.{f}" for f in COURSE_FIELDS)
-        self.conn.execute(
-            f"UPDATE courses SET {', '.join(f'{f} = s.{f}' for f in COURSE_FIELDS)}, "
-            "last_seen_at = ?, updated_at = ? FROM stage_courses s "
-            f"WHERE courses.provider = ? AND courses.external_id = s.external_id AND ({differs})",
-            (now, now, provider),
-        )
-        # Presence: a course the complete fetch no longer returns is marked missing
-        # (archive acts on it); one that is back is cleared. last_seen_at moves only
-        # when a row changes, so a night with nothing new writes nothing here.
-        self.conn.execute(
-            "UPDATE courses SET missing_since = ?, updated_at = ? WHERE provider = ? "
-            "AND missing_since IS NULL "
-            "AND external_id NOT IN (SELECT external_id FROM stage_listed)",
-            (now, now, provider),
-        )
-        self.conn.execute(
-            "UPDATE courses SET missing_since = NULL, last_seen_at = ?, updated_at = ? "
-            "WHERE provider = ? AND missing_since IS NOT NULL "
-            "AND external_id IN (SELECT external_id FROM stage_listed)",
-            (now, now, provider),
-        )
 
     # --- statistics ----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""What every staging run shares: one transaction a page."""
+"""What every staging run shares: the TEMP tables it replaces, and one transaction a page."""
 
 from __future__ import annotations
 
@@ -22,3 +22,23 @@ def staging(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+class Stage:
+    """One provider's fetch being staged into TEMP tables, which replace the previous
+    stage's. They stay when the `with` block ends: the diff the stage finishes into
+    reads them until the next stage of its kind replaces them."""
+
+    def __init__(self, conn: sqlite3.Connection, provider: str):
+        self.conn = conn
+        self.provider = provider
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+    def _replace_table(self, name: str, columns: str) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        self.conn.execute(f"CREATE TEMP TABLE {name} ({columns})")
