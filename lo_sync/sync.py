@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,8 @@ from lo_sync.fetch import Fetch, KnownRows, mapped_pages
 from lo_sync.http import ApiClient, RetryPolicy
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import redact
-from lo_sync.store import PROGRESS_FIELDS, CatalogDiff, Store, utc_now
+from lo_sync.store import PROGRESS_FIELDS, CatalogDiff, ProgressDiff, Store, utc_now
+from lo_sync.store.progress import Change
 
 log = logging.getLogger("lo_sync.sync")
 
@@ -257,8 +258,9 @@ def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
     return merged, changes, kind
 
 
-def _progress_changes(store: Store, provider: str, accept: bool):
-    for stored, fetched in store.differing_progress(provider):
+def _progress_changes(diff: ProgressDiff, accept: bool) -> Iterator[Change]:
+    """The rows of the diff that change once merged, as `ProgressDiff.apply` takes them."""
+    for stored, fetched in diff.differing():
         merged, changes, kind = merge_progress(stored, fetched, accept)
         if changes:
             yield merged, changes, kind
@@ -274,16 +276,15 @@ def plan_stats(
     on_page: PageCallback | None = None,
 ) -> Plan:
     """Stage a whole statistics fetch and diff it against the stored progress rows."""
-    known = KnownRows(store.start_progress_stage(pcfg.name))
-    rejected = _stage_fetch(pcfg, "stats", pages, store.stage_progress, on_page, known)
-    store.finish_progress_stage(pcfg.name, known)
-    store.fill_theoretical_time(pcfg.name)
-    store.snapshot_progress_diff(pcfg.name)
+    with store.progress.stage(pcfg.name) as stage:
+        known = KnownRows(stage.stored_fingerprints())
+        rejected = _stage_fetch(pcfg, "stats", pages, stage.add, on_page, known)
+        diff = stage.finish(known)
 
-    counts = store.stats_plan_counts(pcfg.name)
-    plan = Plan("sync-stats", pcfg.name, counts, rejected=rejected)
+    counts = dict(diff.counts)
+    plan = Plan("sync-stats", pcfg.name, counts, rejected=rejected, payload=diff)
     updated = regressions = 0
-    for merged, changes, kind in _progress_changes(store, pcfg.name, accept_regressions):
+    for merged, changes, kind in _progress_changes(diff, accept_regressions):
         updated += 1
         regressions += kind != 0
         who = f"{merged['course_external_id']} / {merged['learner_email']}"
@@ -301,7 +302,7 @@ def plan_stats(
         rejected=len(rejected),
         unchanged=counts["fetched"] - counts["created"] - updated,
     )
-    for row in store.created_progress_sample(pcfg.name, SAMPLE):
+    for row in diff.created_sample(SAMPLE):
         plan.changes.append(
             (
                 "create",
@@ -312,10 +313,8 @@ def plan_stats(
         )
     plan.more_changes += max(0, counts["created"] - SAMPLE)
 
-    unmatched, unmatched_sample, ambiguous, ambiguous_sample = store.unmatched_learners(
-        pcfg.name, 5
-    )
-    missing_courses, missing_sample = store.courses_not_in_catalog(pcfg.name, 5)
+    unmatched, unmatched_sample, ambiguous, ambiguous_sample = diff.unmatched_learners(5)
+    missing_courses, missing_sample = diff.courses_not_in_catalog(5)
     counts.update(unmatched=unmatched, ambiguous=ambiguous, not_in_catalog=missing_courses)
     if unmatched:
         plan.notes.append(f"{unmatched} rows match no learner, e.g. {', '.join(unmatched_sample)}")
@@ -354,19 +353,12 @@ def apply_stats(
     started_at: str,
     accept_regressions: bool = False,
 ) -> int:
+    diff: ProgressDiff = plan.payload
     with store.transaction():
         run_id = store.runs.insert(
             "sync-stats", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
-        if plan.counts["fetched"] > plan.counts["created"]:  # else nothing was stored before
-            store.refresh_row_hashes(pcfg.name)
-        store.insert_created_progress(pcfg.name, run_id)
-        store.update_progress(
-            pcfg.name,
-            run_id,
-            utc_now(),
-            _progress_changes(store, pcfg.name, accept_regressions),
-        )
+        diff.apply(run_id, utc_now(), _progress_changes(diff, accept_regressions))
         store.runs.insert_rejected(run_id, pcfg.name, "progress", plan.rejected)
     return run_id
 

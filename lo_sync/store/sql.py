@@ -26,6 +26,11 @@ def differs(fields: Iterable[str], left: str, right: str) -> str:
     return " OR ".join(f"{left}.{f} IS NOT {right}.{f}" for f in fields)
 
 
+def same(fields: Iterable[str], left: str, right: str) -> str:
+    """True when every one of `fields` is equal in the two rows; NULL equals NULL."""
+    return " AND ".join(f"{left}.{f} IS {right}.{f}" for f in fields)
+
+
 def stored_row(table: str, alias: str, key: Sequence[str], provider: str = "?") -> str:
     """`table alias ON …`: the provider's stored row with the key of the staged row `s`."""
     return f"{table} {alias} ON {alias}.provider = {provider} AND " + " AND ".join(
