@@ -162,7 +162,7 @@ def run_provider(
         plan = make_plan()
         if plan.refusal:
             if not dry_run:
-                store.record_failed_run(
+                store.runs.record_failed(
                     command, pcfg.name, started_at, "refused", str(plan.refusal)
                 )
             return Outcome(pcfg.name, plan, plan.refusal)
@@ -173,5 +173,5 @@ def run_provider(
         status = "refused" if isinstance(exc, SafetyAbort) else "failed"
         log.debug("%s %s failed", command, pcfg.name, exc_info=True)
         if not dry_run:
-            store.record_failed_run(command, pcfg.name, started_at, status, redact(exc))
+            store.runs.record_failed(command, pcfg.name, started_at, status, redact(exc))
         return Outcome(pcfg.name, error=exc)

@@ -84,7 +84,7 @@ def read_learners_csv(path: Path) -> list[dict]:
 def import_learners(store: Store, rows: list[dict], dry_run: bool) -> tuple[int, int]:
     """(created, updated). Learners are keyed by lower-cased e-mail."""
     if dry_run:
-        existing = store.learners_by_email()
+        existing = store.learners.by_email()
         created = sum(1 for r in rows if r["email"] not in existing)
         updated = sum(
             1
@@ -95,4 +95,4 @@ def import_learners(store: Store, rows: list[dict], dry_run: bool) -> tuple[int,
         )
         return created, updated
     with store.transaction():
-        return store.upsert_learners(rows, utc_now())
+        return store.learners.upsert(rows, utc_now())

@@ -13,13 +13,13 @@ from lo_sync.store import Store
 def statistics_rows(store: Store, providers: tuple[str, ...], course: str | None) -> list[dict]:
     # Once the company has imported its people, only they count: provider rows
     # for people who left or were never matched stay stored but out of the report.
-    company_only = store.has_learners()
+    company_only = store.reports.has_learners()
     rows: list[dict] = []
     for provider in providers or (None,):
         if course:
-            rows += store.course_learner_stats(provider, course, company_only)
+            rows += store.reports.course_learner_stats(provider, course, company_only)
         else:
-            rows += store.course_stats(provider, company_only)
+            rows += store.reports.course_stats(provider, company_only)
     return rows
 
 

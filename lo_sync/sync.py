@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,8 @@ from lo_sync.config import ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
 from lo_sync.fetch import Fetch, KnownRows, mapped_pages
 from lo_sync.providers import PROVIDERS
-from lo_sync.store import PROGRESS_FIELDS, Store, utc_now
+from lo_sync.store import PROGRESS_FIELDS, CatalogDiff, ProgressDiff, Store, utc_now
+from lo_sync.store.progress import Change
 
 log = logging.getLogger("lo_sync.sync")
 
@@ -44,7 +45,7 @@ class Plan:
     rejected: list[tuple[str, Any]] = field(default_factory=list)
     refusal: SafetyAbort | None = None
     more_changes: int = 0  # changes not listed (stats samples)
-    payload: Any = None  # what apply needs beyond the staging tables (archive: the lists)
+    payload: Any = None  # what apply writes: the diff (archive: the lists)
 
 
 def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:
@@ -91,33 +92,34 @@ def plan_catalog(
     on_page: PageCallback | None = None,
 ) -> Plan:
     """Stage a whole catalog fetch and diff it against the stored courses."""
-    module = PROVIDERS[pcfg.name]
-    store.start_course_stage()
+    provider = PROVIDERS[pcfg.name]
+    with store.catalog.stage(pcfg.name) as stage:
 
-    def stage(rows: list[dict]) -> None:
-        duplicates = store.stage_courses(rows)
-        if duplicates:
-            raise DataError(
-                f"{pcfg.name}: course {duplicates[0]} came back on two pages; the listing "
-                "shifted while paging, so others may have been skipped. Nothing applied"
-            )
+        def add(rows: list[tuple]) -> None:
+            duplicates = stage.add(rows)
+            if duplicates:
+                raise DataError(
+                    f"{pcfg.name}: course {duplicates[0]} came back on two pages; the listing "
+                    "shifted while paging, so others may have been skipped. Nothing applied"
+                )
 
-    rejected = _stage_fetch(pcfg, "courses", pages, stage, on_page)
-    listed = (module.course_id(raw) for _, raw in rejected)
-    store.mark_listed(external_id for external_id in listed if external_id is not None)
-    counts = store.catalog_plan_counts(pcfg.name)
-    counts["rejected"] = len(rejected)
-    plan = Plan("sync-catalog", pcfg.name, counts, rejected=rejected)
-    for row in store.created_courses(pcfg.name):
+        rejected = _stage_fetch(pcfg, "courses", pages, add, on_page)
+        listed = (provider.course_id(raw) for _, raw in rejected)
+        stage.mark_listed(external_id for external_id in listed if external_id is not None)
+        diff = stage.finish()
+
+    counts = {**diff.counts, "rejected": len(rejected)}
+    plan = Plan("sync-catalog", pcfg.name, counts, rejected=rejected, payload=diff)
+    for row in diff.created():
         plan.changes.append(("create", row["external_id"], row["title"]))
-    for external_id, fields in store.updated_courses(pcfg.name):
+    for external_id, fields in diff.updated():
         detail = "; ".join(
             f"{f}: {_short(old)} → {_short(new)}" for f, (old, new) in fields.items()
         )
         plan.changes.append(("update", external_id, detail))
-    for row in store.missing_courses(pcfg.name):
+    for row in diff.missing():
         plan.changes.append(("missing", row["external_id"], row["title"]))
-    for row in store.returned_courses(pcfg.name):
+    for row in diff.returned():
         plan.changes.append(("returned", row["external_id"], row["title"]))
     for reason, _ in rejected[:SAMPLE]:
         plan.notes.append(f"rejected record: {reason}")
@@ -125,12 +127,13 @@ def plan_catalog(
 
 
 def apply_catalog(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
+    diff: CatalogDiff = plan.payload
     with store.transaction():
-        run_id = store.insert_run(
+        run_id = store.runs.insert(
             "sync-catalog", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
-        store.apply_catalog(pcfg.name, pcfg.group, run_id, utc_now())
-        store.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
+        diff.apply(run_id, pcfg.group, utc_now())
+        store.runs.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
     return run_id
 
 
@@ -153,8 +156,8 @@ def parse_max_archive(text: str) -> tuple[float, bool]:
 def plan_archive(
     store: Store, pcfg: ProviderConfig, max_archive: str = DEFAULT_MAX_ARCHIVE, force: bool = False
 ) -> Plan:
-    module = PROVIDERS[pcfg.name]
-    latest = store.latest_run("sync-catalog", pcfg.name)
+    provider = PROVIDERS[pcfg.name]
+    latest = store.runs.latest("sync-catalog", pcfg.name)
     if latest is None:
         raise SafetyAbort(
             f"{pcfg.name}: no catalog sync has run yet; archive acts only on a complete "
@@ -165,7 +168,7 @@ def plan_archive(
             f"{pcfg.name}: the latest sync-catalog (run {latest['id']}, {latest['started_at']}) "
             "did not complete; archive acts only on a complete fetch. Fix it and rerun sync-catalog"
         )
-    to_archive, to_restore, active = store.archive_candidates(pcfg.name, module.active_statuses)
+    to_archive, to_restore, active = store.archive.candidates(pcfg.name, provider.active_statuses)
     counts = {"archived": len(to_archive), "restored": len(to_restore)}
     plan = Plan("archive", pcfg.name, counts, payload=(to_archive, to_restore))
     plan.changes = [("archive", ext, f"{title} ({reason})") for ext, title, reason, _ in to_archive]
@@ -187,8 +190,8 @@ def plan_archive(
 
 def apply_archive(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
     with store.transaction():
-        run_id = store.insert_run("archive", pcfg.name, started_at, "ok", plan.counts)
-        store.apply_archive(pcfg.name, run_id, utc_now(), *plan.payload)
+        run_id = store.runs.insert("archive", pcfg.name, started_at, "ok", plan.counts)
+        store.archive.apply(pcfg.name, run_id, utc_now(), *plan.payload)
     return run_id
 
 
@@ -234,8 +237,9 @@ def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
     return merged, changes, kind
 
 
-def _progress_changes(store: Store, provider: str, accept: bool):
-    for stored, fetched in store.differing_progress(provider):
+def _progress_changes(diff: ProgressDiff, accept: bool) -> Iterator[Change]:
+    """The rows of the diff that change once merged, as `ProgressDiff.apply` takes them."""
+    for stored, fetched in diff.differing():
         merged, changes, kind = merge_progress(stored, fetched, accept)
         if changes:
             yield merged, changes, kind
@@ -251,16 +255,15 @@ def plan_stats(
     on_page: PageCallback | None = None,
 ) -> Plan:
     """Stage a whole statistics fetch and diff it against the stored progress rows."""
-    known = KnownRows(store.start_progress_stage(pcfg.name))
-    rejected = _stage_fetch(pcfg, "stats", pages, store.stage_progress, on_page, known)
-    store.finish_progress_stage(pcfg.name, known)
-    store.fill_theoretical_time(pcfg.name)
-    store.snapshot_progress_diff(pcfg.name)
+    with store.progress.stage(pcfg.name) as stage:
+        known = KnownRows(stage.stored_fingerprints())
+        rejected = _stage_fetch(pcfg, "stats", pages, stage.add, on_page, known)
+        diff = stage.finish(known)
 
-    counts = store.stats_plan_counts(pcfg.name)
-    plan = Plan("sync-stats", pcfg.name, counts, rejected=rejected)
+    counts = dict(diff.counts)
+    plan = Plan("sync-stats", pcfg.name, counts, rejected=rejected, payload=diff)
     updated = regressions = 0
-    for merged, changes, kind in _progress_changes(store, pcfg.name, accept_regressions):
+    for merged, changes, kind in _progress_changes(diff, accept_regressions):
         updated += 1
         regressions += kind != 0
         who = f"{merged['course_external_id']} / {merged['learner_email']}"
@@ -278,7 +281,7 @@ def plan_stats(
         rejected=len(rejected),
         unchanged=counts["fetched"] - counts["created"] - updated,
     )
-    for row in store.created_progress_sample(pcfg.name, SAMPLE):
+    for row in diff.created_sample(SAMPLE):
         plan.changes.append(
             (
                 "create",
@@ -289,10 +292,8 @@ def plan_stats(
         )
     plan.more_changes += max(0, counts["created"] - SAMPLE)
 
-    unmatched, unmatched_sample, ambiguous, ambiguous_sample = store.unmatched_learners(
-        pcfg.name, 5
-    )
-    missing_courses, missing_sample = store.courses_not_in_catalog(pcfg.name, 5)
+    unmatched, unmatched_sample, ambiguous, ambiguous_sample = diff.unmatched_learners(5)
+    missing_courses, missing_sample = diff.courses_not_in_catalog(5)
     counts.update(unmatched=unmatched, ambiguous=ambiguous, not_in_catalog=missing_courses)
     if unmatched:
         plan.notes.append(f"{unmatched} rows match no learner, e.g. {', '.join(unmatched_sample)}")
@@ -309,7 +310,7 @@ def plan_stats(
     for reason, _ in rejected[:SAMPLE]:
         plan.notes.append(f"rejected record: {reason}")
 
-    previous = store.latest_successful_run("sync-stats", pcfg.name)
+    previous = store.runs.latest_successful("sync-stats", pcfg.name)
     if (
         previous
         and previous["fetched"]
@@ -331,20 +332,13 @@ def apply_stats(
     started_at: str,
     accept_regressions: bool = False,
 ) -> int:
+    diff: ProgressDiff = plan.payload
     with store.transaction():
-        run_id = store.insert_run(
+        run_id = store.runs.insert(
             "sync-stats", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
-        if plan.counts["fetched"] > plan.counts["created"]:  # else nothing was stored before
-            store.refresh_row_hashes(pcfg.name)
-        store.insert_created_progress(pcfg.name, run_id)
-        store.update_progress(
-            pcfg.name,
-            run_id,
-            utc_now(),
-            _progress_changes(store, pcfg.name, accept_regressions),
-        )
-        store.insert_rejected(run_id, pcfg.name, "progress", plan.rejected)
+        diff.apply(run_id, utc_now(), _progress_changes(diff, accept_regressions))
+        store.runs.insert_rejected(run_id, pcfg.name, "progress", plan.rejected)
     return run_id
 
 

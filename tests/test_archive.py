@@ -118,7 +118,7 @@ def test_archive_refuses_when_no_catalog_sync_ever_ran(store):
 
 def test_archive_refuses_after_a_failed_catalog_sync(store):
     catalog(store, OC, [oc_course(1, status="closed")] + [oc_course(i) for i in range(2, 30)])
-    store.record_failed_run(
+    store.runs.record_failed(
         "sync-catalog",
         "openclassrooms",
         "2026-11-23T03:00:00Z",

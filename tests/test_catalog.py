@@ -150,7 +150,7 @@ def test_a_failure_while_applying_leaves_the_database_as_it_was(store, monkeypat
         raise OSError("disk full")
 
     # the last write of the transaction fails: every earlier one must roll back with it
-    monkeypatch.setattr(type(store), "insert_rejected", disk_full)
+    monkeypatch.setattr(type(store.runs), "insert_rejected", disk_full)
     with pytest.raises(OSError):
         sync.apply_catalog(store, OC, plan, "2026-11-23T03:00:00Z")
 

@@ -1,0 +1,89 @@
+"""The run log (`sync_runs`) and the records a run set aside (`rejected_records`)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from lo_sync.store.database import transaction
+from lo_sync.store.schema import utc_now
+from lo_sync.store.sql import placeholders
+
+
+class Runs:
+    def __init__(self, conn: sqlite3.Connection, readonly: bool):
+        self.conn = conn
+        self.readonly = readonly
+
+    def insert(
+        self,
+        command: str,
+        provider: str,
+        started_at: str,
+        status: str,
+        counts: dict[str, int],
+        message: str | None = None,
+    ) -> int:
+        """Record a run, finished now, with its counts; inside the caller's transaction."""
+        columns = ["command", "provider", "started_at", "finished_at", "status", "message", *counts]
+        values = [command, provider, started_at, utc_now(), status, message, *counts.values()]
+        cursor = self.conn.execute(
+            f"INSERT INTO sync_runs ({', '.join(columns)}) VALUES ({placeholders(len(values))})",
+            values,
+        )
+        return cursor.lastrowid
+
+    def record_failed(
+        self, command: str, provider: str, started_at: str, status: str, message: str
+    ) -> None:
+        """Record a run that failed or was refused, in its own transaction (a dry run
+        records nothing)."""
+        if self.readonly:
+            return
+        with transaction(self.conn):
+            self.insert(command, provider, started_at, status, {}, message)
+
+    def latest(self, command: str, provider: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT * FROM sync_runs WHERE command = ? AND provider = ? ORDER BY id DESC LIMIT 1",
+            (command, provider),
+        ).fetchone()
+        return self._as_dict(row)
+
+    def latest_successful(self, command: str, provider: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT * FROM sync_runs WHERE command = ? AND provider = ? AND status = 'ok' "
+            "ORDER BY id DESC LIMIT 1",
+            (command, provider),
+        ).fetchone()
+        return self._as_dict(row)
+
+    def insert_rejected(
+        self, run_id: int, provider: str, kind: str, rejected: Iterable[tuple[str, Any]]
+    ) -> None:
+        """Keep the records that broke the contract, with their reason, as evidence."""
+        self.conn.executemany(
+            "INSERT INTO rejected_records (run_id, provider, kind, reason, raw) VALUES (?,?,?,?,?)",
+            ((run_id, provider, kind, reason, _raw_text(raw)) for reason, raw in rejected),
+        )
+
+    def _as_dict(self, row) -> dict | None:
+        if row is None:
+            return None
+        names = [r[1] for r in self.conn.execute("PRAGMA table_info(sync_runs)")]
+        return dict(zip(names, row, strict=True))
+
+
+def _raw_text(raw: Any) -> str:
+    try:
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: keep the record, escaped, rather than lose the evidence.
+        text = json.dumps(raw, default=str)
+    except (TypeError, ValueError):
+        text = repr(raw)
+    # A 100 KB title should not make the audit table the largest thing in the file.
+    return text if len(text) <= 10_000 else text[:10_000] + "…"

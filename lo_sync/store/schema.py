@@ -1,0 +1,198 @@
+"""The schema: migrations, the stored columns, and the shape of staged rows."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+COURSE_FIELDS = (
+    "title", "description", "url", "image_url", "language", "duration_minutes",
+    "status", "content_type", "skills", "level", "provider_updated_at",
+)  # fmt: skip
+PROGRESS_FIELDS = (
+    "learner_external_id", "learner_name", "progress_percent", "completed", "completed_at",
+    "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
+    "enrolled_at", "program_id",
+)  # fmt: skip
+# Staging columns carry the stored columns' types, so that 180 and 180.0 compare as
+# SQLite will store them and the diff never reports a change that is only a type.
+COLUMN_TYPES = {
+    "duration_minutes": "INTEGER", "progress_percent": "REAL", "completed": "INTEGER",
+    "score_percent": "REAL", "time_spent_minutes": "REAL", "time_spent_theoretical": "INTEGER",
+}  # fmt: skip
+COURSE_KEY = ("external_id",)
+PROGRESS_KEY = ("course_external_id", "learner_email")
+STAGED_COURSE = (*COURSE_KEY, *COURSE_FIELDS)
+STAGED_PROGRESS = (*PROGRESS_KEY, *PROGRESS_FIELDS)
+# Mapped rows travel and are staged as tuples in these column orders; itemgetter
+# pulls them out of a mapped dict in C, and it runs once for every fetched record.
+course_values = operator.itemgetter(*STAGED_COURSE)
+progress_values = operator.itemgetter(*STAGED_PROGRESS)
+
+
+def utc_now() -> str:
+    """Now, as every timestamp column stores it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def typed(columns: Iterable[str]) -> str:
+    """Column definitions for a staging table, typed as the stored columns are."""
+    return ", ".join(f"{c} {COLUMN_TYPES.get(c, 'TEXT')}" for c in columns)
+
+
+migrations = Migrations("lo_sync")
+
+
+@migrations()
+def m001_catalog(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE courses (
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT,
+            url TEXT,
+            image_url TEXT,
+            language TEXT,
+            duration_minutes INTEGER,
+            status TEXT,
+            content_type TEXT,
+            skills TEXT NOT NULL DEFAULT '[]',
+            level TEXT,
+            provider_updated_at TEXT,
+            archived INTEGER NOT NULL DEFAULT 0,
+            archived_at TEXT,
+            archive_reason TEXT,
+            missing_since TEXT,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (provider, external_id)
+        );
+        CREATE TABLE group_courses (
+            group_name TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            in_catalog INTEGER NOT NULL DEFAULT 1,
+            in_library INTEGER NOT NULL DEFAULT 1,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (group_name, provider, external_id)
+        );
+        CREATE TABLE course_tags (
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (provider, external_id, tag)
+        );
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            command TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            fetched INTEGER,
+            created INTEGER,
+            updated INTEGER,
+            unchanged INTEGER,
+            missing INTEGER,
+            returned INTEGER,
+            archived INTEGER,
+            restored INTEGER,
+            rejected INTEGER,
+            regressions INTEGER,
+            unmatched INTEGER,
+            ambiguous INTEGER,
+            not_in_catalog INTEGER,
+            message TEXT
+        );
+        CREATE INDEX sync_runs_by_command ON sync_runs (command, provider, id);
+        CREATE TABLE course_changes (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            field TEXT,
+            old_value TEXT,
+            new_value TEXT,
+            changed_at TEXT NOT NULL
+        );
+        CREATE INDEX course_changes_by_course ON course_changes (provider, external_id);
+        CREATE TABLE rejected_records (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            raw TEXT
+        );
+        """
+    )
+
+
+@migrations()
+def m002_statistics(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE learners (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL,
+            external_id TEXT,
+            name TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX learners_by_email ON learners (email);
+        CREATE INDEX learners_by_external_id ON learners (external_id);
+        CREATE TABLE progress (
+            provider TEXT NOT NULL,
+            course_external_id TEXT NOT NULL,
+            learner_email TEXT NOT NULL,
+            learner_external_id TEXT,
+            learner_name TEXT,
+            progress_percent REAL NOT NULL,
+            completed INTEGER NOT NULL,
+            completed_at TEXT,
+            score_percent REAL,
+            time_spent_minutes REAL,
+            time_spent_theoretical INTEGER NOT NULL DEFAULT 0,
+            last_activity_at TEXT,
+            enrolled_at TEXT,
+            program_id TEXT,
+            regression INTEGER NOT NULL DEFAULT 0,
+            first_run_id INTEGER NOT NULL,
+            last_run_id INTEGER NOT NULL,
+            PRIMARY KEY (provider, course_external_id, learner_email)
+        ) WITHOUT ROWID;
+        CREATE TABLE progress_history (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES sync_runs(id),
+            provider TEXT NOT NULL,
+            course_external_id TEXT NOT NULL,
+            learner_email TEXT NOT NULL,
+            field TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            regression INTEGER NOT NULL DEFAULT 0,
+            changed_at TEXT NOT NULL
+        );
+        CREATE INDEX progress_history_by_row
+            ON progress_history (provider, course_external_id, learner_email);
+        """
+    )
+
+
+@migrations()
+def m003_progress_row_hash(db: sqlite_utils.Database) -> None:
+    """Room for each row's fingerprint. Rows stored before it get theirs on the next
+    sync-stats, which compares them in full once."""
+    db.execute("ALTER TABLE progress ADD COLUMN row_hash INTEGER")
+
+
+def known_migrations() -> set[str]:
+    return {m.name for m in migrations._migrations}
