@@ -28,7 +28,7 @@ import responses
 
 from lo_sync.http import ApiClient, RetryPolicy
 from lo_sync.providers import PROVIDERS, Provider, RecordError
-from lo_sync.store import STAGED_COURSE, STAGED_PROGRESS, course_values, progress_values
+from lo_sync.store.schema import STAGED_COURSE, STAGED_PROGRESS, course_values, progress_values
 
 BASE_URL = "https://api.contract.test/v1"
 TOKEN_URL = "https://auth.contract.test/token"
