@@ -11,7 +11,7 @@ import re
 import pytest
 
 from lo_sync.providers import PROVIDERS, RecordError
-from tests.factories import MISSING, altered
+from tests.helpers.factories import MISSING, altered
 from tests.providers.contract import BASE_URL, ORG_ID, ProviderContract, RangeListing, fetch
 
 openclassrooms = PROVIDERS["openclassrooms"]

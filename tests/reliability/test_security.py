@@ -20,7 +20,7 @@ from lo_sync.cli import cli
 from lo_sync.redact import RedactingFilter, redact, register_secret
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
 from lo_sync.simulator.client_config import SECRET_VARS
-from tests.e2e import run_cli, secret_env, write_config
+from tests.helpers.e2e import run_cli, secret_env, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=60,

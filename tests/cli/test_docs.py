@@ -12,7 +12,7 @@ from lo_sync import errors
 from lo_sync.cli import cli
 from lo_sync.store import Store
 
-README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def commands(group: click.Group, prefix: str = "lo-sync"):

@@ -34,8 +34,8 @@ from pathlib import Path
 import pytest
 
 from lo_sync.simulator import Fault, Simulator, SimulatorConfig
-from tests.conftest import content_difference, content_of
-from tests.e2e import run_cli, secret_env, write_config
+from tests.helpers.database import content_difference, content_of
+from tests.helpers.e2e import run_cli, secret_env, write_config
 
 PROVIDER_ORDER = ("coursera", "openclassrooms")  # the order the config lists them, and runs go
 HOT_JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")

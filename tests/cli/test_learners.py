@@ -6,7 +6,7 @@ import pytest
 
 from lo_sync.errors import InputError
 from lo_sync.learners import import_learners, read_learners_csv
-from tests.factories import open_store, rows
+from tests.helpers.factories import open_store, rows
 
 
 def write(tmp_path, text):

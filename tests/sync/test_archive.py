@@ -7,7 +7,7 @@ import pytest
 
 from lo_sync import sync
 from lo_sync.errors import InputError, SafetyAbort
-from tests.factories import coursera_content, oc_course, provider_config, rows
+from tests.helpers.factories import coursera_content, oc_course, provider_config, rows
 
 OC = provider_config("openclassrooms")
 COURSERA = provider_config("coursera")

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
-from tests.e2e import run_cli, write_config
+from tests.helpers.e2e import run_cli, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=120,

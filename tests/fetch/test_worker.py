@@ -18,7 +18,7 @@ import pytest
 from lo_sync.errors import ConfigError, DataError, ProviderError
 from lo_sync.fetch.worker import PIPE_BYTES, run_in_child
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def assert_gone(pid: int) -> None:
@@ -292,7 +292,7 @@ def test_pages_sifted_by_the_worker_and_by_the_parent_stage_the_same_rows(tmp_pa
     from lo_sync import sync
     from lo_sync.fetch import Fetch, Page, PageMapper
     from lo_sync.store import Store
-    from tests.factories import coursera_enrollment, provider_config
+    from tests.helpers.factories import coursera_enrollment, provider_config
 
     coursera = provider_config("coursera")
 

@@ -19,7 +19,7 @@ def test_a_change_to_what_the_statistics_mappings_make_raises_the_mapping_versio
     import hashlib
 
     from lo_sync.fetch.fingerprint import MAPPING_VERSION
-    from tests.factories import coursera_enrollment, oc_progress
+    from tests.helpers.factories import coursera_enrollment, oc_progress
 
     records = [
         (coursera, coursera_enrollment(1, " Ada@X.io ", progress=42.5, grade=1, completed=True)),

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from lo_sync.cli import cli
 from lo_sync.simulator import CREDENTIALS
 from lo_sync.simulator.client_config import config_yaml
-from tests.e2e import secret_env
+from tests.helpers.e2e import secret_env
 
 DEFAULT = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MANY = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,7 +8,7 @@ from lo_sync import jobs
 from lo_sync.config import load_config
 from lo_sync.output import Reporter
 from lo_sync.simulator import Simulator, SimulatorConfig
-from tests.e2e import secret_env, write_config
+from tests.helpers.e2e import secret_env, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=20, openclassrooms_courses=10, coursera_enrollments=40,

@@ -22,8 +22,8 @@ import pytest
 
 from lo_sync.errors import EXIT_LOCKED
 from lo_sync.simulator import Fault, Simulator, SimulatorConfig
-from tests.conftest import content_difference, content_of
-from tests.e2e import run_cli, secret_env, write_config
+from tests.helpers.database import content_difference, content_of
+from tests.helpers.e2e import run_cli, secret_env, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=200,

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from lo_sync.simulator import Simulator, SimulatorConfig
-from tests.e2e import run_cli, secret_env, write_config
+from tests.helpers.e2e import run_cli, secret_env, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=150,

@@ -39,7 +39,7 @@ from lo_sync import jobs, sync
 from lo_sync.errors import DataError, LoSyncError, SafetyAbort
 from lo_sync.providers.openclassrooms import OpenClassrooms
 from lo_sync.store import Store
-from tests.factories import oc_course, oc_progress, provider_config
+from tests.helpers.factories import oc_course, oc_progress, provider_config
 
 ACTIVE_STATUSES = OpenClassrooms.active_statuses
 OC = provider_config("openclassrooms")

@@ -7,7 +7,7 @@ import pytest
 
 from lo_sync import sync
 from lo_sync.learners import import_learners
-from tests.factories import (
+from tests.helpers.factories import (
     coursera_enrollment,
     oc_course,
     oc_progress,

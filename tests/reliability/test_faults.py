@@ -33,7 +33,7 @@ import pytest
 from lo_sync.simulator import FAULT_KINDS, Fault, Simulator, SimulatorConfig
 from lo_sync.simulator.messages import Request, Response
 from lo_sync.sync import REJECT_THRESHOLD
-from tests.e2e import Result, run_cli, write_config
+from tests.helpers.e2e import Result, run_cli, write_config
 
 SIM = SimulatorConfig(
     coursera_contents=100,
