@@ -1,4 +1,4 @@
-"""The `lo-sync` command line: Click only. Every decision lives in sync.py, store.py and friends."""
+"""The `lo-sync` command line: Click only. Commands parse options and call jobs.py."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
 """Plan, then apply: the three nightly commands, one provider at a time.
 
-Each command fetches whole (streamed into staging), computes the diff, and
-either hands the plan to the reporter (dry run) or writes it, together with its
-run record, in one transaction. A provider's failure is recorded and reported;
-the next provider still runs.
+Each plan stages a whole fetch and computes the diff against what is stored;
+each apply writes that diff, together with its run record, in one transaction.
+A dry run plans only. jobs.py decides which of them runs for each provider.
 """
 
 from __future__ import annotations
