@@ -58,9 +58,9 @@ class Reporter:
     def fetching(self, provider: str, what: str):
         """A live counter at a terminal; nothing under cron.
 
-        The display, and the refresh thread rich runs for it, start with the first
-        page: by then the fetch has forked its worker, which must not inherit a
-        thread that may hold a lock.
+        The display is redrawn at each page rather than by rich's refresh thread:
+        the fetch forks its worker when it asks for a page, and a child must not
+        inherit a thread that may hold a lock.
         """
         if not self.interactive or self.quiet:
             yield lambda seen: None
@@ -75,13 +75,14 @@ class Reporter:
             TimeElapsedColumn(),
             console=self.console,
             transient=True,
+            auto_refresh=False,
         )
         task = progress.add_task(f"{provider}: fetching {what}", total=None)
 
         def on_page(seen: int) -> None:
             if not progress.live.is_started:
                 progress.start()
-            progress.update(task, completed=seen)
+            progress.update(task, completed=seen, refresh=True)
 
         try:
             yield on_page

@@ -22,7 +22,6 @@ from lo_sync.simulator.client_config import CREDENTIALS, SERVED_AT
 from lo_sync.simulator.config import SimulatorConfig
 from lo_sync.simulator.faults import COURSERA_CORRUPTIONS, FaultInjector
 from lo_sync.simulator.guard import (
-    TOKEN,
     Collection,
     Page,
     ProviderAPI,
@@ -127,19 +126,12 @@ class CourseraAPI(ProviderAPI):
     organization_shape = _ORG_ID
     foreign_organization = "not entitled to organization {}"
 
-    _token_path = SERVED_AT["coursera"].token_path
-    _resources_prefix = SERVED_AT["coursera"].base_path + "/businesses.v1/"
+    token_path = SERVED_AT["coursera"].token_path
+    resources = RESOURCES
+    organizations_prefix = SERVED_AT["coursera"].base_path + "/businesses.v1/"
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         return error(status, message, headers)
-
-    def route(self, path: str) -> Route | None:
-        if path == self._token_path:
-            return Route(TOKEN)
-        if not path.startswith(self._resources_prefix):
-            return None
-        organization, _, resource = path[len(self._resources_prefix) :].partition("/")
-        return Route(resource, organization) if resource in RESOURCES else None
 
     def token_grant(self, request: Request) -> Any:
         kind = media_type(request.headers)

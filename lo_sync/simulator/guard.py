@@ -89,15 +89,23 @@ class ProviderAPI(ABC):
     organization_id: str
     organization_shape: re.Pattern[str]
     foreign_organization: str  # the 403 message, "{}" standing for the id
+    token_path: str
+    organizations_prefix: str  # where `{organization}/{resource}` paths start
+    resources: frozenset[str] | tuple[str, ...]
 
     @abstractmethod
     def error(
         self, status: int, message: str, headers: dict[str, str] | None = None
     ) -> Response: ...
 
-    @abstractmethod
     def route(self, path: str) -> Route | None:
         """What `path` names (the token endpoint or a resource), or None: 404."""
+        if path == self.token_path:
+            return Route(TOKEN)
+        if not path.startswith(self.organizations_prefix):
+            return None
+        organization, _, resource = path[len(self.organizations_prefix) :].partition("/")
+        return Route(resource, organization) if resource in self.resources else None
 
     @abstractmethod
     def token_grant(self, request: Request) -> Any:

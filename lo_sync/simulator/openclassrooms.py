@@ -22,7 +22,6 @@ from lo_sync.simulator.client_config import CREDENTIALS, SERVED_AT
 from lo_sync.simulator.config import SimulatorConfig
 from lo_sync.simulator.faults import OPENCLASSROOMS_CORRUPTIONS, FaultInjector
 from lo_sync.simulator.guard import (
-    TOKEN,
     Collection,
     Page,
     ProviderAPI,
@@ -95,19 +94,12 @@ class OpenClassroomsAPI(ProviderAPI):
     organization_shape = _DIGITS
     foreign_organization = "not a member of organization {}"
 
-    _token_path = SERVED_AT["openclassrooms"].token_path
-    _organizations_prefix = SERVED_AT["openclassrooms"].base_path + "/organizations/"
+    token_path = SERVED_AT["openclassrooms"].token_path
+    resources = RESOURCES
+    organizations_prefix = SERVED_AT["openclassrooms"].base_path + "/organizations/"
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         return error(status, message, headers)
-
-    def route(self, path: str) -> Route | None:
-        if path == self._token_path:
-            return Route(TOKEN)
-        if not path.startswith(self._organizations_prefix):
-            return None
-        organization, _, resource = path[len(self._organizations_prefix) :].partition("/")
-        return Route(resource, organization) if resource in RESOURCES else None
 
     def token_grant(self, request: Request) -> Any:
         # OpenClassrooms takes the client only as HTTP Basic, never in the body,
