@@ -1,5 +1,6 @@
 """Security promises, end to end: secrets never shown, TLS always verified, plain http only on
-loopback, a warning for a world-readable literal secret, an owner-only database."""
+loopback, no redirect followed, a warning for a world-readable literal secret, an owner-only
+database."""
 
 from __future__ import annotations
 
@@ -316,6 +317,60 @@ def test_certificates_are_always_verified(tmp_path, self_signed_server, env, ass
     assert "TLS certificate verification failed (self-signed certificate)" in lines[0]
     assert served == []  # no request (and so no credential) ever reached the server
     assert_no_secrets(None, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def redirecting_api():
+    """A loopback 'provider' whose API answers 302 to plain http on another host name
+    (localhost, not 127.0.0.1), where a planted catalog waits that needs no token."""
+    served = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status, body=b"", headers=()):
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):  # noqa: N802 - the http.server naming
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._send(200, b'{"access_token": "tok-redirect-test", "expires_in": 300}')
+
+        def do_GET(self):  # noqa: N802
+            served.append(self.path)
+            if self.path.startswith("/planted"):
+                self._send(200, b'{"elements": [{"contentId": "planted", "name": "Planted"}]}')
+            else:
+                where = f"http://localhost:{self.server.server_address[1]}/planted?sig=Sg-77"
+                self._send(302, headers=[("Location", where)])
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", served
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_to_another_host_is_refused_and_nothing_is_stored(tmp_path, redirecting_api):
+    url, served = redirecting_api
+    config = write_config(tmp_path, url, **{"providers:": FAST})
+
+    result = run_cli(config, "sync-catalog", "--provider", "coursera")
+
+    assert result.code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    port = url.rsplit(":", 1)[1]
+    assert f"HTTP 302, a redirect to http://localhost:{port}/planted;" in lines[0]
+    assert "Sg-77" not in lines[0]
+    assert not any(path.startswith("/planted") for path in served)
 
 
 # --- the config file: a literal secret others can read ------------------------------------------
