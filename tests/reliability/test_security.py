@@ -1,6 +1,6 @@
 """Security promises, end to end: secrets never shown, TLS always verified, plain http only on
 loopback, no redirect followed, a warning for a world-readable literal secret, an owner-only
-database."""
+database, and no file written through a symbolic link."""
 
 from __future__ import annotations
 
@@ -466,3 +466,76 @@ def test_a_database_created_by_learners_import_and_by_db_is_owner_only(tmp_path,
 
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+# --- files lo-sync writes: never through a link it did not make ---------------------------------
+
+VICTIM = b"root:x:0:0:an important file lo-sync must never touch\n"
+
+
+@pytest.fixture
+def victim(tmp_path) -> Path:
+    path = tmp_path / "elsewhere" / "victim"
+    path.parent.mkdir()
+    path.write_bytes(VICTIM)
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.parametrize("dangling", [False, True], ids=["to a file", "dangling"])
+def test_a_lock_path_that_is_a_symlink_is_refused_and_its_target_left_alone(
+    tmp_path, sim, victim, dangling
+):
+    config = fast_config(tmp_path, sim)
+    target = victim.with_name("not-yet") if dangling else victim
+    (tmp_path / "lo-sync.db.lock").symlink_to(target)
+
+    result = run_cli(config, "sync-catalog", "--provider", "openclassrooms")
+
+    assert result.code == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"lo-sync: lock file {tmp_path / 'lo-sync.db.lock'} is a symbolic link; lo-sync does "
+        "not write through links (remove it: lo-sync creates the file itself)"
+    ]
+    assert victim.read_bytes() == VICTIM and stat.S_IMODE(victim.stat().st_mode) == 0o644
+    assert not (dangling and target.exists())
+    assert not (tmp_path / "lo-sync.db").exists()
+    assert sim.request_log == []
+
+
+def test_a_lock_path_that_is_no_regular_file_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "lo-sync.db.lock")
+    people = tmp_path / "people.csv"
+    people.write_text("email,external_id,name\nada@example.com,1,Ada\n")
+
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "lo-sync.db"), "learners", "import", str(people)]
+    )
+
+    assert result.exit_code == 2
+    assert "lock file" in result.output and "is not a regular file" in result.output
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "learners.csv"])
+def test_the_demo_does_not_write_through_a_symlink(tmp_path, victim, name):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / name).symlink_to(victim)
+
+    result = run_cli(None, "demo", "--dir", str(folder), "--size", "20")
+
+    assert result.code == 2, result.stderr
+    assert f"{folder / name} is a symbolic link; lo-sync does not write through links" in (
+        result.stderr
+    )
+    assert victim.read_bytes() == VICTIM
+
+
+def test_the_demo_s_files_are_owner_only(tmp_path, open_umask):
+    folder = tmp_path / "demo"
+
+    result = run_cli(None, "demo", "--dir", str(folder))
+
+    assert result.code == 0, result.stderr
+    for name in ("config.yaml", "learners.csv", "lo-sync.db", "lo-sync.db.lock"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
