@@ -516,6 +516,72 @@ def test_a_lock_path_that_is_no_regular_file_is_refused(tmp_path):
     assert "lock file" in result.output and "is not a regular file" in result.output
 
 
+def test_a_database_path_that_is_a_dangling_symlink_creates_nothing(tmp_path, victim):
+    target = victim.with_name("not-yet.db")
+    (tmp_path / "lo-sync.db").symlink_to(target)
+    people = tmp_path / "people.csv"
+    people.write_text("email,external_id,name\nada@example.com,1,Ada\n")
+
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "lo-sync.db"), "learners", "import", str(people)]
+    )
+
+    assert result.exit_code == 2
+    assert f"is a symbolic link to {target}, which does not exist" in result.output
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False)])
+def test_a_database_linked_to_a_file_others_can_open_warns(tmp_path, victim, mode, warned):
+    real = victim.with_name("real.db")
+    real.touch(mode=0o600)
+    real.chmod(mode)
+    (tmp_path / "lo-sync.db").symlink_to(real)
+    people = tmp_path / "people.csv"
+    people.write_text("email,external_id,name\nada@example.com,1,Ada\n")
+
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "lo-sync.db"), "learners", "import", str(people)]
+    )
+
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "warning" in line]
+    if warned:
+        assert warnings == [
+            f"warning: database {tmp_path / 'lo-sync.db'} links to {real}, which other users "
+            f"can open (mode {mode:04o}) although it holds learners' personal data; chmod 600 it"
+        ]
+    else:
+        assert warnings == []
+    assert sqlite3_count(real, "learners") == 1  # the link is the operator's, and followed
+
+
+def sqlite3_count(path: Path, table: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_a_journal_path_that_is_a_symlink_is_refused_and_its_target_left_alone(
+    tmp_path, sim, victim
+):
+    config = fast_config(tmp_path, sim)
+    assert run_cli(config, "sync-catalog", "--provider", "openclassrooms").code == 0
+    journal = tmp_path / "lo-sync.db-journal"
+    journal.symlink_to(victim)
+    sim.set_day(2)
+
+    result = run_cli(config, "sync-catalog", "--provider", "openclassrooms")
+
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        f"lo-sync: {journal} is a symbolic link; neither SQLite nor lo-sync writes through "
+        "links (remove it)"
+    ]
+    assert victim.read_bytes() == VICTIM
+
+
 @pytest.mark.parametrize("name", ["config.yaml", "learners.csv"])
 def test_the_demo_does_not_write_through_a_symlink(tmp_path, victim, name):
     folder = tmp_path / "demo"
