@@ -51,8 +51,15 @@ class App:
         return Path(self.db_option) if self.db_option else self.config().database
 
     @contextmanager
-    def store(self, *, write: bool) -> Iterator[Store]:
+    def database(self, *, write: bool) -> Iterator[jobs.Database]:
         with jobs.open_database(self.db_path(), write=write) as database:
+            for warning in database.store.warnings:
+                self.reporter.warn(warning)
+            yield database
+
+    @contextmanager
+    def store(self, *, write: bool) -> Iterator[Store]:
+        with self.database(write=write) as database:
             yield database.store
 
     def providers(self, names: tuple[str, ...]) -> list[ProviderConfig]:
@@ -71,7 +78,7 @@ class App:
     def run(self, command: str, providers: tuple[str, ...], options: jobs.Options) -> NoReturn:
         """Run a provider command and exit with the worst provider's code."""
         selected = self.providers(providers)
-        with jobs.open_database(self.db_path(), write=not options.dry_run) as database:
+        with self.database(write=not options.dry_run) as database:
             code = jobs.run(command, database, self.config(), selected, self.reporter, options)
         sys.exit(code)
 

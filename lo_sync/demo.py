@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from lo_sync.files import write_private
+
 if TYPE_CHECKING:
     from lo_sync.simulator import SimulatorConfig
 
@@ -65,11 +67,11 @@ def run_demo(folder: Path, sim_config: SimulatorConfig, invoke: Invoke) -> int:
     learners_csv = folder / "learners.csv"
 
     with Simulator(sim_config) as sim:
-        config_path.write_text(
+        write_private(
+            config_path,
             config_yaml(sim.url, CREDENTIALS, literal_secrets=False, database="lo-sync.db"),
-            encoding="utf-8",
+            "demo config",
         )
-        os.chmod(config_path, 0o600)
         for name, var in SECRET_VARS.items():
             os.environ[var] = CREDENTIALS[name]["client_secret"]
         fill = {"learners": write_hr_export(learners_csv, sim_config),

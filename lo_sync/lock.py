@@ -12,18 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lo_sync.errors import InputError, LockHeld
+from lo_sync.errors import LockHeld
+from lo_sync.files import open_private
 
 
 @contextmanager
 def exclusive(db_path: Path) -> Iterator[int]:
     """Hold the database's lock; yields its descriptor, which a forked fetch worker
     is told to close (the lock is the parent's alone)."""
-    lock_path = db_path.with_name(db_path.name + ".lock")
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise InputError(f"cannot create lock file {lock_path}: {exc.strerror}") from None
+    # Never through a link: the PID written below would empty the file it points to.
+    fd = open_private(db_path.with_name(db_path.name + ".lock"), "lock file")
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

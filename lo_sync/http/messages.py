@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -46,6 +47,23 @@ def certificate_problem(exc: Exception) -> str | None:
         return None
     match = re.search(r"certificate verify failed: ([^()'\"]+)", text)
     return redact(match.group(1).strip().rstrip(".")) if match else "certificate verify failed"
+
+
+def redirect_target(response: requests.Response) -> str:
+    """Where a 3xx pointed: scheme, host and path only. Its query string, fragment and
+    any user:password are left out, since a redirect can carry a signed secret there."""
+    location = response.headers.get("Location")
+    if not location:
+        return "nowhere (no Location header)"
+    try:
+        parts = urlsplit(urljoin(response.url or "", location))
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "an unreadable Location"
+    if ":" in host:
+        host = f"[{host}]"
+    return redact(f"{parts.scheme}://{host}{port}{parts.path}")
 
 
 def error_detail(response: requests.Response) -> str:

@@ -11,7 +11,13 @@ import requests
 
 from lo_sync import __version__
 from lo_sync.errors import ProviderError
-from lo_sync.http.messages import certificate_problem, describe, error_detail, network_reason
+from lo_sync.http.messages import (
+    certificate_problem,
+    describe,
+    error_detail,
+    network_reason,
+    redirect_target,
+)
 from lo_sync.http.retry import RETRY_STATUSES, TransientError, retry_after_seconds
 from lo_sync.redact import redact
 
@@ -40,11 +46,15 @@ class Transport:
     def send(self, method: str, url: str, *, what: str, **kwargs) -> requests.Response:
         """One network exchange; transient trouble becomes `TransientError`.
 
-        A 429 or 5xx answer is transient too. Any other answer is returned as it
-        came: what a status means depends on who asked.
+        A 429 or 5xx answer is transient too. A 3xx is refused: following it would let
+        an https API hand us to a host (or a plain-http URL) the config never named and
+        would be refused if it did. Any other answer is returned as it came: what a
+        status means depends on who asked.
         """
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.session.request(
+                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
         except requests.exceptions.SSLError as exc:
             problem = certificate_problem(exc)
             if problem is None:  # a handshake cut short: network trouble like any other
@@ -73,5 +83,12 @@ class Transport:
                 f"{what} {describe(url, kwargs.get('params'))}: HTTP {response.status_code}"
                 f"{error_detail(response)}",
                 retry_after=retry_after_seconds(response),
+            )
+        if 300 <= response.status_code < 400:
+            raise ProviderError(
+                f"{self.provider}: {what} {describe(url, kwargs.get('params'))} answered "
+                f"HTTP {response.status_code}, a redirect to {redirect_target(response)}; "
+                "lo-sync follows no redirect (if that address is the provider's, set it in "
+                f"providers.{self.provider}.base_url or token_url)"
             )
         return response

@@ -12,6 +12,7 @@ from lo_sync.http import ApiClient, OffsetPaginator, paginate
 from lo_sync.providers.base import Provider, RecordError, Settings
 from lo_sync.providers.fields import (
     MAX_TITLE_LENGTH,
+    email_address,
     iso_from_epoch_ms,
     optional_text,
     percent,
@@ -91,6 +92,7 @@ class Coursera(Provider):
             raise RecordError("record is not an object")
         # A blank e-mail is no e-mail: storing "" would match learners to nobody.
         email = (optional_text(record, "email") or "").strip()
+        email_field = "email"
         external_id = record.get("externalId")
         if external_id is not None and not isinstance(external_id, (str, int)):
             raise RecordError("externalId is not text")
@@ -98,7 +100,7 @@ class Coursera(Provider):
         if not email:
             # externalId falls back to the e-mail when the organization set none.
             if external_id and "@" in external_id:
-                email = external_id
+                email, email_field = external_id, "externalId"
             else:
                 raise RecordError("missing email")
         content_id = record.get("contentId")
@@ -121,7 +123,7 @@ class Coursera(Provider):
             raise RecordError(f"approxTotalCourseHrs is not a number of hours: {hours!r}")
         return {
             "course_external_id": str(content_id),
-            "learner_email": email.strip().lower(),
+            "learner_email": email_address(email, email_field),
             "learner_external_id": external_id,
             "learner_name": optional_text(record, "fullName"),
             "progress_percent": percent(record.get("overallProgress"), "overallProgress"),

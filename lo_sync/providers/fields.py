@@ -7,12 +7,15 @@ for every record of every fetch.
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from datetime import UTC, datetime
 
 from lo_sync.providers.base import RecordError
 
 MAX_TITLE_LENGTH = 1000
+MAX_EMAIL_LENGTH = 320  # RFC 5321: 64 for the local part, the @, 255 for the domain
 
 
 def iso_utc(value: datetime) -> str:
@@ -101,3 +104,32 @@ def percent(value, field: str, *, required: bool = True) -> float | None:
     if not 0 <= value <= 100:
         raise RecordError(f"{field} is outside 0-100: {value!r}")
     return float(value)
+
+
+# The usual address, checked first and cheaply: printable ASCII but space and @ (the
+# class is ! to ? and A to ~), one @, a dot in the domain: the shape the learners
+# import asks of the company's own list.
+_ASCII_EMAIL = re.compile(r"[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+")
+_ANY_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def email_address(value: str, field: str) -> str:
+    """`value` as the key learners are matched by (stripped, lower case), if it is an
+    e-mail address; a RecordError naming `field` if not.
+
+    An internationalised address (RFC 6531) is one, but none holds a control, format
+    (zero-width, bidirectional), private-use or unassigned character, or a space of
+    any kind: such a key would look like a learner's e-mail and match no one, or pass
+    for someone else's. The error names the field and what is wrong, not the address.
+    """
+    address = value.strip().lower()
+    if len(address) <= MAX_EMAIL_LENGTH and _ASCII_EMAIL.fullmatch(address):
+        return address
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise RecordError(f"{field} is {len(address)} characters long (limit {MAX_EMAIL_LENGTH})")
+    for char in address:
+        if unicodedata.category(char)[0] in "CZ":
+            raise RecordError(f"{field} is not an e-mail address: it holds U+{ord(char):04X}")
+    if address.isascii() or not _ANY_EMAIL.fullmatch(address):
+        raise RecordError(f"{field} is not an e-mail address (name@domain)")
+    return address

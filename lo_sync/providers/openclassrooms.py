@@ -14,6 +14,7 @@ from lo_sync.http import ApiClient, RangePaginator, paginate
 from lo_sync.providers.base import Provider, RecordError, Settings
 from lo_sync.providers.fields import (
     MAX_TITLE_LENGTH,
+    email_address,
     iso_from_text,
     optional_text,
     percent,
@@ -90,7 +91,7 @@ class OpenClassrooms(Provider):
         user_id = record.get("userId")
         return {
             "course_external_id": _integer_id(record, "courseId"),
-            "learner_email": email.strip().lower(),
+            "learner_email": email_address(email, "email"),
             "learner_external_id": None if user_id in (None, "") else str(user_id),
             "learner_name": optional_text(record, "name"),
             "progress_percent": progress,

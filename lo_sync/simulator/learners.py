@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from lo_sync.files import write_private
 from lo_sync.simulator.client_config import PROVIDERS
 from lo_sync.simulator.config import SimulatorConfig
 from lo_sync.simulator.nights import snapshot_at
@@ -150,5 +151,5 @@ def write_hr_export(path: Path, cfg: SimulatorConfig, share: float = 0.9) -> int
     keep = int(count * share)
     lines = ["email,external_id,name"]
     lines += [f"{learner_email(n)},EMP-{n:06d},Learner {n}" for n in range(keep)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_private(path, "\n".join(lines) + "\n", "learners CSV")  # personal data, as a real one
     return keep

@@ -75,6 +75,8 @@ class Store:
         self.progress = Progress(self.conn)
         self.learners = Learners(self.conn)
         self.reports = Reports(self.conn)
+        # What the operator should hear about the file itself; the CLI prints them.
+        self.warnings: tuple[str, ...] = ()
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
@@ -83,7 +85,10 @@ class Store:
         Read-only opens of a missing file plan against an empty in-memory schema:
         a dry run must not create the file.
         """
-        return cls(*database.connect(path, readonly))
+        store = cls(*database.connect(path, readonly))
+        warning = database.link_warning(path)
+        store.warnings = (warning,) if warning else ()
+        return store
 
     def close(self) -> None:
         self.conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,15 +29,30 @@ def connect(path: Path, readonly: bool) -> tuple[sqlite_utils.Database, Path | N
     if not path.parent.is_dir():
         raise InputError(missing_folder(path))
     if not readonly and not path.exists():
+        if path.is_symlink():
+            raise InputError(
+                f"database {path} is a symbolic link to {os.readlink(path)}, which does not "
+                "exist; lo-sync does not create files through links"
+            )
         try:
-            # Owner-only from the first byte: progress data is personal data.
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            # Owner-only from the first byte: progress data is personal data. (O_EXCL
+            # already refuses a link; O_NOFOLLOW says so.)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            os.close(os.open(path, flags, 0o600))
         except FileExistsError:
             pass
         except OSError as exc:
             raise InputError(f"cannot create database {path}: {exc.strerror}") from None
     if not readonly:
         _check_writable(path)
+    # SQLite opens its journal beside the real file with O_NOFOLLOW, so a link planted
+    # there cannot aim its writes elsewhere; but it then says only "unable to open".
+    journal = Path(f"{os.path.realpath(path)}-journal")
+    if journal.is_symlink():
+        raise InputError(
+            f"{journal} is a symbolic link; neither SQLite nor lo-sync writes through links "
+            "(remove it)"
+        )
     # Quoted: in a URI, '?', '#' and '%' in a folder name would open another file.
     uri = f"file:{quote(str(path))}" + ("?mode=ro" if readonly else "")
     conn = None
@@ -57,6 +73,23 @@ def connect(path: Path, readonly: bool) -> tuple[sqlite_utils.Database, Path | N
             return connect(path, readonly=True)
         raise InputError(_describe_open_error(path, exc)) from None
     return db, path, readonly
+
+
+def link_warning(path: Path) -> str | None:
+    """A database path that is a symbolic link is the operator's choice and is followed; but
+    lo-sync did not create the file it reaches, which may let other users read it."""
+    if not path.is_symlink():
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"warning: database {path} links to {path.resolve()}, which other users can open "
+        f"(mode {mode:04o}) although it holds learners' personal data; chmod 600 it"
+    )
 
 
 def _in_memory() -> sqlite_utils.Database:

@@ -302,6 +302,21 @@ def test_coursera_grade_bounds_map_to_score_bounds(load_payload):
             {"email": "   ", "externalId": "EMP-00977"}, "missing email", id="blank email"
         ),
         pytest.param({"email": 12}, "email is int, not text", id="email not text"),
+        pytest.param(
+            {"email": "jane.doe\u200b@example.com"},
+            "email is not an e-mail address: it holds U+200B",
+            id="zero-width space in email",
+        ),
+        pytest.param(
+            {"email": "jane.doe@example"},
+            "email is not an e-mail address (name@domain)",
+            id="email without a domain",
+        ),
+        pytest.param(
+            {"email": MISSING, "externalId": "Ahmed.K@Example.org\x00"},
+            "externalId is not an e-mail address: it holds U+0000",
+            id="external id fallback with a control character",
+        ),
         pytest.param({"contentId": MISSING}, "missing contentId", id="missing contentId"),
         pytest.param(
             {"overallProgress": 100.5}, "overallProgress is outside 0-100", id="progress>100"

@@ -246,6 +246,21 @@ def test_openclassrooms_status_completed_counts_whatever_the_progress(load_paylo
     [
         pytest.param({"email": MISSING}, "missing email", id="missing email"),
         pytest.param({"email": ""}, "email is empty", id="empty email"),
+        pytest.param(
+            {"email": "claire.martin@exa\u202emple.fr"},
+            "email is not an e-mail address: it holds U+202E",
+            id="bidirectional override in email",
+        ),
+        pytest.param(
+            {"email": "claire martin@example.fr"},
+            "email is not an e-mail address: it holds U+0020",
+            id="space inside email",
+        ),
+        pytest.param(
+            {"email": '=HYPERLINK("http://x")'},
+            "email is not an e-mail address (name@domain)",
+            id="email not an address",
+        ),
         pytest.param({"courseId": MISSING}, "missing courseId", id="missing courseId"),
         pytest.param({"progress": 101}, "progress is outside 0-100", id="progress>100"),
         pytest.param({"progress": -1}, "progress is outside 0-100", id="progress<0"),

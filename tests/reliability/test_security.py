@@ -1,5 +1,6 @@
 """Security promises, end to end: secrets never shown, TLS always verified, plain http only on
-loopback, a warning for a world-readable literal secret, an owner-only database."""
+loopback, no redirect followed, a warning for a world-readable literal secret, an owner-only
+database, and no file written through a symbolic link."""
 
 from __future__ import annotations
 
@@ -318,6 +319,60 @@ def test_certificates_are_always_verified(tmp_path, self_signed_server, env, ass
     assert_no_secrets(None, result.stdout, result.stderr)
 
 
+@pytest.fixture
+def redirecting_api():
+    """A loopback 'provider' whose API answers 302 to plain http on another host name
+    (localhost, not 127.0.0.1), where a planted catalog waits that needs no token."""
+    served = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status, body=b"", headers=()):
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):  # noqa: N802 - the http.server naming
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._send(200, b'{"access_token": "tok-redirect-test", "expires_in": 300}')
+
+        def do_GET(self):  # noqa: N802
+            served.append(self.path)
+            if self.path.startswith("/planted"):
+                self._send(200, b'{"elements": [{"contentId": "planted", "name": "Planted"}]}')
+            else:
+                where = f"http://localhost:{self.server.server_address[1]}/planted?sig=Sg-77"
+                self._send(302, headers=[("Location", where)])
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", served
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_to_another_host_is_refused_and_nothing_is_stored(tmp_path, redirecting_api):
+    url, served = redirecting_api
+    config = write_config(tmp_path, url, **{"providers:": FAST})
+
+    result = run_cli(config, "sync-catalog", "--provider", "coursera")
+
+    assert result.code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    port = url.rsplit(":", 1)[1]
+    assert f"HTTP 302, a redirect to http://localhost:{port}/planted;" in lines[0]
+    assert "Sg-77" not in lines[0]
+    assert not any(path.startswith("/planted") for path in served)
+
+
 # --- the config file: a literal secret others can read ------------------------------------------
 
 
@@ -411,3 +466,142 @@ def test_a_database_created_by_learners_import_and_by_db_is_owner_only(tmp_path,
 
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+# --- files lo-sync writes: never through a link it did not make ---------------------------------
+
+VICTIM = b"root:x:0:0:an important file lo-sync must never touch\n"
+
+
+@pytest.fixture
+def victim(tmp_path) -> Path:
+    path = tmp_path / "elsewhere" / "victim"
+    path.parent.mkdir()
+    path.write_bytes(VICTIM)
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.parametrize("dangling", [False, True], ids=["to a file", "dangling"])
+def test_a_lock_path_that_is_a_symlink_is_refused_and_its_target_left_alone(
+    tmp_path, sim, victim, dangling
+):
+    config = fast_config(tmp_path, sim)
+    target = victim.with_name("not-yet") if dangling else victim
+    (tmp_path / "lo-sync.db.lock").symlink_to(target)
+
+    result = run_cli(config, "sync-catalog", "--provider", "openclassrooms")
+
+    assert result.code == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"lo-sync: lock file {tmp_path / 'lo-sync.db.lock'} is a symbolic link; lo-sync does "
+        "not write through links (remove it: lo-sync creates the file itself)"
+    ]
+    assert victim.read_bytes() == VICTIM and stat.S_IMODE(victim.stat().st_mode) == 0o644
+    assert not (dangling and target.exists())
+    assert not (tmp_path / "lo-sync.db").exists()
+    assert sim.request_log == []
+
+
+def test_a_lock_path_that_is_no_regular_file_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "lo-sync.db.lock")
+    people = tmp_path / "people.csv"
+    people.write_text("email,external_id,name\nada@example.com,1,Ada\n")
+
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "lo-sync.db"), "learners", "import", str(people)]
+    )
+
+    assert result.exit_code == 2
+    assert "lock file" in result.output and "is not a regular file" in result.output
+
+
+def test_a_database_path_that_is_a_dangling_symlink_creates_nothing(tmp_path, victim):
+    target = victim.with_name("not-yet.db")
+    (tmp_path / "lo-sync.db").symlink_to(target)
+    people = tmp_path / "people.csv"
+    people.write_text("email,external_id,name\nada@example.com,1,Ada\n")
+
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "lo-sync.db"), "learners", "import", str(people)]
+    )
+
+    assert result.exit_code == 2
+    assert f"is a symbolic link to {target}, which does not exist" in result.output
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False)])
+def test_a_database_linked_to_a_file_others_can_open_warns(tmp_path, victim, mode, warned):
+    real = victim.with_name("real.db")
+    real.touch(mode=0o600)
+    real.chmod(mode)
+    (tmp_path / "lo-sync.db").symlink_to(real)
+    people = tmp_path / "people.csv"
+    people.write_text("email,external_id,name\nada@example.com,1,Ada\n")
+
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "lo-sync.db"), "learners", "import", str(people)]
+    )
+
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "warning" in line]
+    if warned:
+        assert warnings == [
+            f"warning: database {tmp_path / 'lo-sync.db'} links to {real}, which other users "
+            f"can open (mode {mode:04o}) although it holds learners' personal data; chmod 600 it"
+        ]
+    else:
+        assert warnings == []
+    assert sqlite3_count(real, "learners") == 1  # the link is the operator's, and followed
+
+
+def sqlite3_count(path: Path, table: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_a_journal_path_that_is_a_symlink_is_refused_and_its_target_left_alone(
+    tmp_path, sim, victim
+):
+    config = fast_config(tmp_path, sim)
+    assert run_cli(config, "sync-catalog", "--provider", "openclassrooms").code == 0
+    journal = tmp_path / "lo-sync.db-journal"
+    journal.symlink_to(victim)
+    sim.set_day(2)
+
+    result = run_cli(config, "sync-catalog", "--provider", "openclassrooms")
+
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        f"lo-sync: {journal} is a symbolic link; neither SQLite nor lo-sync writes through "
+        "links (remove it)"
+    ]
+    assert victim.read_bytes() == VICTIM
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "learners.csv"])
+def test_the_demo_does_not_write_through_a_symlink(tmp_path, victim, name):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / name).symlink_to(victim)
+
+    result = run_cli(None, "demo", "--dir", str(folder), "--size", "20")
+
+    assert result.code == 2, result.stderr
+    assert f"{folder / name} is a symbolic link; lo-sync does not write through links" in (
+        result.stderr
+    )
+    assert victim.read_bytes() == VICTIM
+
+
+def test_the_demo_s_files_are_owner_only(tmp_path, open_umask):
+    folder = tmp_path / "demo"
+
+    result = run_cli(None, "demo", "--dir", str(folder))
+
+    assert result.code == 0, result.stderr
+    for name in ("config.yaml", "learners.csv", "lo-sync.db", "lo-sync.db.lock"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name

@@ -214,6 +214,22 @@ def test_matching_by_email_any_case_then_external_id_and_ambiguity_reported(stor
     assert plan.counts["created"] == 4  # stored whether matched or not
 
 
+def test_a_record_whose_email_is_not_an_email_is_set_aside_naming_the_field(store):
+    good = [oc_progress(1, f"learner{n}@x.io") for n in range(30)]
+    # Zero-width space: it would look like learner0's key and match no one.
+    spoof = oc_progress(1, "learner0\u200b@x.io")
+
+    plan, run_id = stats(store, OC, [*good, spoof])
+
+    assert plan.counts["rejected"] == 1
+    assert rows(store, "SELECT reason FROM rejected_records WHERE run_id = ?", (run_id,)) == [
+        ("email is not an e-mail address: it holds U+200B",)
+    ]
+    assert rows(store, "SELECT count(*) FROM progress WHERE learner_email LIKE 'learner0%'") == [
+        (1,)
+    ]
+
+
 def test_statistics_for_courses_not_yet_in_the_catalog_are_stored_and_listed(store):
     plan, _ = stats(store, OC, [oc_progress(77, "a@x.io")])
     assert any("not in the catalog yet" in n and "77" in n for n in plan.notes)
