@@ -9,7 +9,7 @@
 """
 
 from lo_sync.http.auth import ClientCredentials
-from lo_sync.http.client import ApiClient, decode_json
+from lo_sync.http.client import ApiClient, NestedTooDeeply, decode_json
 from lo_sync.http.paging import (
     MAX_PAGES,
     OffsetPaginator,
@@ -26,6 +26,7 @@ __all__ = [
     "USER_AGENT",
     "ApiClient",
     "ClientCredentials",
+    "NestedTooDeeply",
     "OffsetPaginator",
     "PageRequest",
     "Paginator",

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import requests
 
+from lo_sync.errors import DataError
 from lo_sync.http.auth import ClientCredentials
 from lo_sync.http.messages import describe, raise_for_status
 from lo_sync.http.retry import RetryPolicy, TransientError, with_retries
@@ -23,6 +24,10 @@ log = logging.getLogger("lo_sync.http")
 DEFAULT_RETRY = RetryPolicy()
 
 
+class NestedTooDeeply(Exception):
+    """A body nested deeper than a decoder can recurse: no page of any provider is."""
+
+
 def decode_json(body: bytes) -> Any:
     """Decode a response body: orjson where it can, the standard library where it cannot.
 
@@ -31,11 +36,18 @@ def decode_json(body: bytes) -> Any:
     refuses goes to `json`, which decides as before. The one difference left: an
     integer beyond 64 bits arrives as a float, which every id check refuses, so
     such a record is set aside rather than misread.
+
+    orjson refuses a body nested deeper than 1,024 levels, and `json` runs out of
+    recursion on it: that is `NestedTooDeeply`, not a `ValueError`, since no attempt
+    at reading it again would do better.
     """
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return json.loads(body)
+        try:
+            return json.loads(body)
+        except RecursionError:
+            raise NestedTooDeeply from None
 
 
 class ApiClient:
@@ -84,6 +96,11 @@ class ApiClient:
             raise_for_status(self.provider, response, what)
             try:
                 return response, decode_json(response.content)
+            except NestedTooDeeply:
+                raise DataError(
+                    f"{self.provider}: {what}: response body is nested too deeply to read "
+                    "(no page nests more than a few levels)"
+                ) from None
             except ValueError:
                 raise TransientError(f"{what}: response body is not valid JSON") from None
 

@@ -75,6 +75,9 @@ FAULT_KINDS: dict[str, FaultKind] = {
         "100 KB title, unknown status (OpenClassrooms)",
     ),
     "shrunk": _kind("", "", "catalogs come back complete-looking but with only their first half"),
+    "deep_nesting": _kind(
+        "page", "count", "the page at `page` is a JSON array nested `count` deep (default 100000)"
+    ),
 }
 
 _PARAMETERS = ("every", "count", "page", "seconds", "retry_after", "status")
@@ -84,6 +87,8 @@ SERVER_ERROR_CYCLE = (500, 502, 503, 504)
 
 # How many bytes of title make a record absurd rather than merely long.
 HUGE_TITLE_LENGTH = 100 * 1024
+# deep_nesting's depth when the fault names none.
+NESTING_DEPTH = 100_000
 
 
 @dataclass(frozen=True)
@@ -262,6 +267,10 @@ class FaultInjector:
         """Whether a page fault of `kind` hits the page beginning at item `start`."""
         return any(fault.page == start for fault in self._of_kind(kind))
 
+    def page_fault_of(self, kind: str, start: int) -> Fault | None:
+        """The fault of `kind` that hits the page beginning at item `start`, if any."""
+        return next((fault for fault in self._of_kind(kind) if fault.page == start), None)
+
     def should_reset(self, start: int) -> bool:
         """Whether to drop the connection on the page at `start` (counts the drop)."""
         with self._lock:
@@ -310,3 +319,7 @@ def corruption_at(position: int, every: int, corruptions: tuple[str, ...]) -> st
     if (position + 1) % every:
         return None
     return corruptions[((position + 1) // every - 1) % len(corruptions)]
+
+
+def deeply_nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth

@@ -544,6 +544,15 @@ FAILING = [
         commands=("sync-stats",),
         default=("sync-stats", "coursera"),
     ),
+    # Hostile answers: each would hold the night or the memory were it not bounded, and
+    # each comes the same way again, so none is retried.
+    Failing(
+        "deeply-nested-page",
+        "nested too deeply",
+        (Fault("deep_nesting", page=SECOND_PAGE),),
+        attempts=("GET", 200, 2),
+        default=("sync-stats", "coursera"),
+    ),
 ]
 
 
@@ -767,6 +776,60 @@ def test_a_fault_at_one_provider_leaves_the_other_provider_synced(tmp_path, sim,
         ("coursera", "ok"),
         ("openclassrooms", "failed"),
     ]
+
+
+# --- bounds on time, and a hostile page among good ones -------------------------------------------
+
+
+def test_a_deeply_nested_page_fails_its_provider_in_one_line_and_the_next_still_runs(
+    tmp_path, sim, run, baseline
+):
+    config = make_config(tmp_path, sim)
+    db = db_of(config)
+    shutil.copyfile(baseline, db)
+    deep = Response(200, b"[" * 100_000 + b"]" * 100_000, {"Content-Type": "application/json"})
+    interpose(
+        sim,
+        lambda r: r.path.startswith("/coursera/") and page_start(r) == SECOND_PAGE,
+        lambda request, handle: deep,
+    )
+
+    result = run(sim, config, "sync-catalog")
+
+    assert result.code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "lo-sync: coursera: " in lines[0], result.stderr
+    assert "nested too deeply" in lines[0] and "RecursionError" not in lines[0]
+    assert "openclassrooms sync-catalog:" in result.stdout
+    assert [(r["provider"], r["status"]) for r in runs(db)[-2:]] == [
+        ("coursera", "failed"),
+        ("openclassrooms", "ok"),
+    ]
+
+
+def test_a_record_nested_just_within_the_decoders_limit_is_set_aside_like_any_bad_one(
+    tmp_path, sim, run
+):
+    # orjson reads up to 1,024 levels, but Python's own recursion (json.dumps of the
+    # evidence, repr) ends near 1,000: such a record must not end the run in a crash.
+    config = make_config(tmp_path, sim)
+    deep = b"[" * 1020 + b"]" * 1020  # with the page and the record around it: 1,023 levels
+
+    def nest(request, handle):
+        response = handle(request)
+        page = json.loads(response.body)
+        page["elements"][0]["name"] = "__DEEP__"
+        response.body = json.dumps(page).encode().replace(b'"__DEEP__"', deep)
+        return response
+
+    interpose(sim, lambda r: r.path.endswith("/contents") and page_start(r) == 0, nest)
+
+    result = run(sim, config, "sync-catalog", "--provider", "coursera")
+
+    assert result.code == 0, result.stderr
+    assert "1 rejected" in result.stdout
+    ((reason, raw),) = [(r[2], r[3]) for r in _rejected(db_of(config))]
+    assert (reason, raw) == ("name is list, not text", "(nested too deeply to keep as text)")
 
 
 def test_the_matrix_covers_every_fault_the_simulator_knows():

@@ -522,7 +522,7 @@ def test_fault_parsing_and_validation():
     assert set(FAULT_KINDS) == {
         "rate_limit", "server_error", "token_expiry", "token_down", "slow", "broken_page",
         "truncated_json", "reset", "stuck_next", "range_total_changes", "duplicate_record",
-        "bad_records", "shrunk",
+        "bad_records", "shrunk", "deep_nesting",
     }  # fmt: skip
 
 
@@ -608,6 +608,14 @@ def test_truncated_json(sim, http):
         assert int(answer.headers["Content-Length"]) == len(answer.content)
         with pytest.raises(json.JSONDecodeError):
             json.loads(answer.content)
+
+
+def test_deep_nesting_answers_an_array_nested_count_deep(sim, http):
+    sim.set_faults([Fault("deep_nesting", page=0, count=5000)])
+
+    answer = oc_get(sim, http, "courses", oc_token(sim, http), "items=0-9")
+
+    assert answer.content == b"[" * 5000 + b"]" * 5000
 
 
 def test_reset_drops_the_connection_count_times(sim, http):
