@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from lo_sync.errors import ConfigError
+from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import register_secret
 
@@ -71,6 +72,8 @@ class HttpSettings:
     # a provider asking for an hour must not hold the nightly job hostage.
     max_retry_wait: float = 60.0
     page_size: int | None = None  # None = the largest the provider's contract allows
+    # One answer's body once decoded (MiB): a gzip bomb stops here.
+    max_response_mb: int = DEFAULT_MAX_RESPONSE_MB
 
 
 @dataclass(frozen=True)
@@ -242,7 +245,7 @@ def _parse_http(section: Any, problems: list[str]) -> HttpSettings:
                 problems.append(f"http.{key}: must be a positive number of seconds")
             else:
                 values[key] = number
-    for key in ("max_attempts", "page_size"):
+    for key in ("max_attempts", "page_size", "max_response_mb"):
         if key in section:
             number = _as_number(section[key], int)
             if number is None or number < 1:

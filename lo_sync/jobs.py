@@ -69,6 +69,7 @@ def make_client(
         client_secret=pcfg.client_secret,
         timeout=(http.connect_timeout, http.read_timeout),
         retry=retry or RetryPolicy(max_attempts=http.max_attempts, max_wait=http.max_retry_wait),
+        max_response_mb=http.max_response_mb,
     )
 
 

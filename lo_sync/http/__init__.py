@@ -1,7 +1,8 @@
 """The one HTTP chokepoint: session, OAuth2 client credentials, retries, paging.
 
 - `client`: `ApiClient`, what provider modules send every request through;
-- `transport`: the session, its timeout and User-Agent, network trouble as errors;
+- `transport`: the session, its timeout and User-Agent, network trouble as errors,
+  the cap on an answer's size;
 - `auth`: OAuth2 client credentials over a transport;
 - `retry`: the retry policy and how long to wait;
 - `paging`: paging styles as state machines, and `paginate` to drive one;

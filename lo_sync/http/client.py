@@ -17,7 +17,7 @@ from lo_sync.errors import DataError
 from lo_sync.http.auth import ClientCredentials
 from lo_sync.http.messages import describe, raise_for_status
 from lo_sync.http.retry import RetryPolicy, TransientError, with_retries
-from lo_sync.http.transport import Transport
+from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB, Transport
 
 log = logging.getLogger("lo_sync.http")
 
@@ -62,11 +62,14 @@ class ApiClient:
         client_secret: str,
         timeout: tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy = DEFAULT_RETRY,
+        max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
         session: requests.Session | None = None,
     ):
         self.provider = provider
         self.retry = retry
-        self.transport = Transport(provider, timeout=timeout, session=session)
+        self.transport = Transport(
+            provider, timeout=timeout, max_response_mb=max_response_mb, session=session
+        )
         self.auth = ClientCredentials(self.transport, token_url, client_id, client_secret)
 
     def close(self) -> None:

@@ -8,8 +8,8 @@ them:
 
     unknown path (404), method (405), rate limit and outages (faults), token (401),
     organization (403/404), parameters (400/416), then the page itself, where the
-    page faults strike (slow, broken_page, reset; truncated_json and deep_nesting
-    on the way out).
+    page faults strike (slow, broken_page, reset; truncated_json, gzip_bomb and
+    deep_nesting on the way out).
 
 A provider supplies only what differs (`ProviderAPI`): its URL layout, its error
 shape, how its token endpoint reads a client, and how it plans and renders a page.
@@ -26,12 +26,14 @@ from typing import Any, NamedTuple
 from lo_sync.simulator.client_config import CREDENTIALS
 from lo_sync.simulator.config import SimulatorConfig
 from lo_sync.simulator.faults import (
+    GZIP_BOMB_MIB,
     NESTING_DEPTH,
     FaultInjector,
     Interruption,
     corrupt_record,
     corruption_at,
     deeply_nested,
+    gzip_bomb,
 )
 from lo_sync.simulator.messages import (
     GATEWAY_REASONS,
@@ -175,6 +177,10 @@ def _hostile(response: Response, start: int, faults: FaultInjector) -> Response:
     nesting = faults.page_fault_of("deep_nesting", start)
     if nesting:
         response.body = deeply_nested(nesting.count or NESTING_DEPTH)
+    bomb = faults.page_fault_of("gzip_bomb", start)
+    if bomb:
+        response.body = gzip_bomb(response.body, bomb.count or GZIP_BOMB_MIB)
+        response.headers["Content-Encoding"] = "gzip"
     return response
 
 

@@ -215,7 +215,7 @@ def test_every_problem_is_reported_at_once_each_naming_its_key():
     assert problems == [
         "databse: unknown key (expected one of: database, http, providers)",
         "http.retries: unknown key (expected one of: connect_timeout, max_attempts, "
-        "max_retry_wait, page_size, read_timeout)",
+        "max_response_mb, max_retry_wait, page_size, read_timeout)",
         "http.max_attempts: must be a positive integer",
         "providers.coursera.groupe: unknown key (expected one of: base_url, client_id, "
         "client_secret, group, org_id, token_url)",

@@ -547,6 +547,14 @@ FAILING = [
     # Hostile answers: each would hold the night or the memory were it not bounded, and
     # each comes the same way again, so none is retried.
     Failing(
+        "gzip-bomb",
+        "larger than http.max_response_mb (1 MB) once decoded",
+        (Fault("gzip_bomb", page=SECOND_PAGE, count=2),),
+        http={"max_response_mb": 1},
+        attempts=("GET", 200, 2),
+        default=("sync-catalog", "coursera"),
+    ),
+    Failing(
         "deeply-nested-page",
         "nested too deeply",
         (Fault("deep_nesting", page=SECOND_PAGE),),

@@ -522,7 +522,7 @@ def test_fault_parsing_and_validation():
     assert set(FAULT_KINDS) == {
         "rate_limit", "server_error", "token_expiry", "token_down", "slow", "broken_page",
         "truncated_json", "reset", "stuck_next", "range_total_changes", "duplicate_record",
-        "bad_records", "shrunk", "deep_nesting",
+        "bad_records", "shrunk", "gzip_bomb", "deep_nesting",
     }  # fmt: skip
 
 
@@ -608,6 +608,20 @@ def test_truncated_json(sim, http):
         assert int(answer.headers["Content-Length"]) == len(answer.content)
         with pytest.raises(json.JSONDecodeError):
             json.loads(answer.content)
+
+
+def test_gzip_bomb_is_the_same_json_a_thousand_times_larger_once_decoded(sim, http):
+    token = coursera_token(sim, http)
+    clean = coursera_get(sim, http, "contents", token, start=100, limit=10)
+    sim.set_faults([Fault("gzip_bomb", page=100, count=2)])
+
+    bomb = coursera_get(sim, http, "contents", token, start=100, limit=10)
+
+    assert bomb.headers["Content-Encoding"] == "gzip"
+    assert int(bomb.headers["Content-Length"]) < 16 * 1024
+    assert len(bomb.content) == len(clean.content) + 2 * 2**20  # requests decodes it
+    assert bomb.json() == clean.json()
+    assert "Content-Encoding" not in coursera_get(sim, http, "contents", token).headers
 
 
 def test_deep_nesting_answers_an_array_nested_count_deep(sim, http):
