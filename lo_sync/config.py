@@ -23,14 +23,18 @@ from urllib.parse import urlsplit
 import yaml
 
 from lo_sync.errors import ConfigError
+from lo_sync.http.client import DEFAULT_REQUEST_DEADLINE
 from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB
 from lo_sync.limits import (
+    DEFAULT_MAX_RUNTIME,
+    DURATION_PROBLEM,
     HTTP_CEILINGS,
     MAX_CONFIG_KB,
     MAX_PATH_LENGTH,
     MAX_URL_LENGTH,
     TEXT_BOUNDS,
     bounded_problems,
+    parse_duration,
     shortened,
     text_problem,
 )
@@ -85,6 +89,8 @@ class HttpSettings:
     # a provider asking for an hour must not hold the nightly job hostage.
     max_retry_wait: float = 60.0
     page_size: int | None = None  # None = the largest the provider's contract allows
+    # One request, headers and body, however slowly its bytes arrive (seconds).
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
     # One answer's body once decoded (MiB): a gzip bomb stops here.
     max_response_mb: int = DEFAULT_MAX_RESPONSE_MB
 
@@ -107,6 +113,7 @@ class Config:
     providers: dict[str, ProviderConfig]
     http: HttpSettings = HttpSettings()
     warnings: tuple[str, ...] = ()
+    max_runtime: float = DEFAULT_MAX_RUNTIME  # seconds; --max-runtime overrides it
 
 
 def resolve_config_path(option: str | None) -> Path:
@@ -149,7 +156,7 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
     if not isinstance(document, dict):
         raise ConfigError("the file must be a YAML mapping with 'database' and 'providers'", source)
 
-    _unknown_keys(document, {"database", "providers", "http"}, "", problems)
+    _unknown_keys(document, {"database", "providers", "http", "max_runtime"}, "", problems)
 
     raw_database = document.get("database", "lo-sync.db")
     database = _expand(raw_database, "database", problems)
@@ -160,6 +167,12 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
         database = "lo-sync.db"
 
     http = _parse_http(document.get("http"), problems)
+    max_runtime = DEFAULT_MAX_RUNTIME
+    if "max_runtime" in document:
+        try:
+            max_runtime = parse_duration(document["max_runtime"])
+        except ValueError:
+            problems.append(f"max_runtime: {DURATION_PROBLEM}")
 
     providers: dict[str, ProviderConfig] = {}
     section = document.get("providers")
@@ -183,7 +196,7 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
         raise ConfigError(bounded_problems(problems), source)
     if not db_path.is_absolute():
         db_path = base_dir / db_path
-    return Config(None, db_path, providers, http)
+    return Config(None, db_path, providers, http, max_runtime=max_runtime)
 
 
 def _database_path(database: str, problems: list[str]) -> Path:
@@ -272,7 +285,7 @@ def _parse_http(section: Any, problems: list[str]) -> HttpSettings:
     defaults = HttpSettings()
     _unknown_keys(section, set(defaults.__dataclass_fields__), "http.", problems)
     values: dict[str, Any] = {}
-    for key in ("connect_timeout", "read_timeout", "max_retry_wait"):
+    for key in ("connect_timeout", "read_timeout", "max_retry_wait", "request_deadline"):
         if key in section:
             number = _as_number(section[key], float)
             if number is None or number <= 0:

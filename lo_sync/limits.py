@@ -9,6 +9,7 @@ http: settings these ceilings bound, kept with the HTTP layer that enforces them
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, NamedTuple
 
@@ -61,10 +62,20 @@ HTTP_CEILINGS: dict[str, float] = {
     "connect_timeout": 300,  # a handshake that takes minutes is no connection
     "read_timeout": 3600,
     "max_retry_wait": 3600,
+    "request_deadline": 3600,
     "max_attempts": 20,  # with waits capped at max_retry_wait, twenty is already hours
     "page_size": 10_000,  # ten times the largest page either provider serves
     "max_response_mb": 1024,  # a GiB of JSON is no page
 }
+
+# The whole command's time limit (max_runtime, --max-runtime). A million rows take
+# minutes; six hours stops a run started at night before the working day, and
+# before a provider that rate-limits every request can hold the next night's run.
+DEFAULT_MAX_RUNTIME = 6 * 3600.0
+MAX_RUNTIME_CEILING = 24 * 3600.0  # longer, and tonight's run overlaps tomorrow's
+_DURATION = re.compile(r"(\d{1,6}(?:\.\d{1,3})?)\s*([smh]?)")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+DURATION_PROBLEM = "must be a duration such as 90s, 30m or 2h, from 1s to 24h"
 
 
 def text_problem(value: str, bound: TextBound) -> str | None:
@@ -92,3 +103,25 @@ def shortened(key: Any) -> str:
     """A key from the file as a problem names it: its first characters at most."""
     text = str(key)
     return text if len(text) <= MAX_KEY_SHOWN else text[: MAX_KEY_SHOWN - 1] + "…"
+
+
+def parse_duration(raw: Any) -> float:
+    """'90s', '30m', '2h', or a bare number of seconds, as seconds: one second to a day.
+
+    Raises ValueError for anything else.
+    """
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        raw = str(raw)
+    match = _DURATION.fullmatch(raw.strip()) if isinstance(raw, str) else None
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)] if match else math.nan
+    if not 1 <= seconds <= MAX_RUNTIME_CEILING:  # NaN fails too
+        raise ValueError(f"{raw!r:.40} {DURATION_PROBLEM}")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds the way an operator writes them: 2h, 30m, 90s."""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

@@ -1,7 +1,7 @@
 """The one HTTP chokepoint: every request a provider makes goes through `ApiClient`.
 
-So the timeout, the User-Agent, the retry policy and token handling are the
-same everywhere.
+So the timeouts and deadlines, the cap on an answer's size, the User-Agent, the
+retry policy and token handling are the same everywhere.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import requests
 
 from lo_sync.errors import DataError
 from lo_sync.http.auth import ClientCredentials
+from lo_sync.http.deadline import Deadline, DeadlineExceeded, earliest, interrupt_at
 from lo_sync.http.messages import describe, raise_for_status
 from lo_sync.http.retry import RetryPolicy, TransientError, with_retries
 from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB, Transport
@@ -22,6 +23,10 @@ from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB, Transport
 log = logging.getLogger("lo_sync.http")
 
 DEFAULT_RETRY = RetryPolicy()
+# http.request_deadline's default, in seconds: five read timeouts. A page of 1,000
+# records arrives in a second or two; a request still unanswered after five minutes
+# is a server holding the night, not a slow one.
+DEFAULT_REQUEST_DEADLINE = 300.0
 
 
 class NestedTooDeeply(Exception):
@@ -62,11 +67,17 @@ class ApiClient:
         client_secret: str,
         timeout: tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy = DEFAULT_RETRY,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        deadline: Deadline | None = None,
         max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
         session: requests.Session | None = None,
     ):
+        """`request_deadline` bounds each attempt, token request and body included;
+        `deadline` is the whole command's, which no attempt nor retry wait may pass."""
         self.provider = provider
         self.retry = retry
+        self.request_deadline = request_deadline
+        self.deadline = deadline
         self.transport = Transport(
             provider, timeout=timeout, max_response_mb=max_response_mb, session=session
         )
@@ -93,7 +104,10 @@ class ApiClient:
         what = f"GET {describe(url, params)}"
 
         def attempt() -> tuple[requests.Response, Any]:
-            response = self._authenticated_get(url, params, headers)
+            bound = f"http.request_deadline ({self.request_deadline:g} s)"
+            deadline = earliest(Deadline.after(self.request_deadline, bound), self.deadline)
+            with interrupt_at(deadline, lambda: self._expired(what, deadline)):
+                response = self._authenticated_get(url, params, headers)
             if response.status_code in accept_statuses:
                 return response, None
             raise_for_status(self.provider, response, what)
@@ -107,7 +121,15 @@ class ApiClient:
             except ValueError:
                 raise TransientError(f"{what}: response body is not valid JSON") from None
 
-        return with_retries(attempt, self.retry, self.provider)
+        return with_retries(attempt, self.retry, self.provider, self.deadline)
+
+    def _expired(self, what: str, deadline: Deadline) -> DeadlineExceeded:
+        # The connection may be mid-answer: it must not serve another request.
+        self.transport.session.close()
+        return DeadlineExceeded(
+            f"{self.provider}: {what}: stopped, {deadline.bound} ran out before the "
+            "answer was complete"
+        )
 
     def _authenticated_get(self, url, params, headers) -> requests.Response:
         send = self.transport.send

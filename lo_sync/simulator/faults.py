@@ -76,6 +76,12 @@ FAULT_KINDS: dict[str, FaultKind] = {
         "100 KB title, unknown status (OpenClassrooms)",
     ),
     "shrunk": _kind("", "", "catalogs come back complete-looking but with only their first half"),
+    "trickle": _kind(
+        "page seconds",
+        "",
+        "the answer for the page at `page` goes out one byte every `seconds`, status line "
+        "and headers included",
+    ),
     "gzip_bomb": _kind(
         "page",
         "count",

@@ -8,8 +8,8 @@ them:
 
     unknown path (404), method (405), rate limit and outages (faults), token (401),
     organization (403/404), parameters (400/416), then the page itself, where the
-    page faults strike (slow, broken_page, reset; truncated_json, gzip_bomb and
-    deep_nesting on the way out).
+    page faults strike (slow, broken_page, reset; truncated_json, gzip_bomb,
+    deep_nesting and trickle on the way out).
 
 A provider supplies only what differs (`ProviderAPI`): its URL layout, its error
 shape, how its token endpoint reads a client, and how it plans and renders a page.
@@ -17,6 +17,7 @@ shape, how its token endpoint reads a client, and how it plans and renders a pag
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from abc import ABC, abstractmethod
@@ -181,6 +182,9 @@ def _hostile(response: Response, start: int, faults: FaultInjector) -> Response:
     if bomb:
         response.body = gzip_bomb(response.body, bomb.count or GZIP_BOMB_MIB)
         response.headers["Content-Encoding"] = "gzip"
+    trickle = faults.page_fault_of("trickle", start)
+    if trickle:
+        response = dataclasses.replace(response, trickle=trickle.seconds)
     return response
 
 

@@ -213,9 +213,9 @@ def test_every_problem_is_reported_at_once_each_naming_its_key():
     )
 
     assert problems == [
-        "databse: unknown key (expected one of: database, http, providers)",
+        "databse: unknown key (expected one of: database, http, max_runtime, providers)",
         "http.retries: unknown key (expected one of: connect_timeout, max_attempts, "
-        "max_response_mb, max_retry_wait, page_size, read_timeout)",
+        "max_response_mb, max_retry_wait, page_size, read_timeout, request_deadline)",
         "http.max_attempts: must be a positive integer",
         "providers.coursera.groupe: unknown key (expected one of: base_url, client_id, "
         "client_secret, group, org_id, token_url)",
@@ -596,6 +596,7 @@ def test_every_http_setting_has_a_ceiling():
         "connect_timeout": 300,
         "read_timeout": 3600,
         "max_retry_wait": 3600,
+        "request_deadline": 3600,
         "max_attempts": 20,
         "page_size": 10_000,
         "max_response_mb": 1024,
@@ -611,10 +612,49 @@ def test_every_http_setting_has_a_ceiling():
         "http.connect_timeout: at most 300 seconds",
         "http.read_timeout: at most 3,600 seconds",
         "http.max_retry_wait: at most 3,600 seconds",
+        "http.request_deadline: at most 3,600 seconds",
         "http.max_attempts: at most 20",
         "http.page_size: at most 10,000",
         "http.max_response_mb: at most 1,024",
     ]
+
+
+def test_the_new_http_bounds_default_to_a_request_of_five_minutes_and_64_mb():
+    assert (HttpSettings().request_deadline, HttpSettings().max_response_mb) == (300.0, 64)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("30m", 1800), ("2h", 7200), ("1.5h", 5400), ("5400", 5400), ("24h", 86400)],
+)
+def test_max_runtime_is_a_duration(text, seconds):
+    config = parse_config(
+        {"providers": {"coursera": coursera_settings()}, "max_runtime": text}, base_dir=Path("/")
+    )
+
+    assert config.max_runtime == seconds
+
+
+@pytest.mark.parametrize("text", ["0s", "0.5s", "25h", "soon", "", "-5m", "2 hours", True, None])
+def test_max_runtime_outside_a_second_to_a_day_is_a_problem(text):
+    assert problems_of({"providers": {"coursera": coursera_settings()}, "max_runtime": text}) == [
+        "max_runtime: must be a duration such as 90s, 30m or 2h, from 1s to 24h"
+    ]
+
+
+def test_max_runtime_defaults_to_six_hours():
+    config = parse_config({"providers": {"coursera": coursera_settings()}}, base_dir=Path("/"))
+
+    assert config.max_runtime == 6 * 3600
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(7200, "2h"), (1800, "30m"), (5400, "90m"), (90, "90s"), (0.5, "0.5s")]
+)
+def test_a_duration_is_shown_the_way_an_operator_writes_it(seconds, text):
+    from lo_sync.limits import format_duration
+
+    assert format_duration(seconds) == text
 
 
 def _padded(tmp_path: Path, size: int) -> Path:

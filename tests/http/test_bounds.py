@@ -1,15 +1,19 @@
-"""Bounds on what a provider's answers may cost: the size of one answer once decoded."""
+"""Bounds on what a provider's answers may cost: the size of one answer once decoded,
+the time of one request (headers and body together), and the whole command's time,
+which no request and no retry wait may pass."""
 
 from __future__ import annotations
 
 import json
+import time
 import tracemalloc
 
 import pytest
 
 from lo_sync.errors import ProviderError
-from lo_sync.http import ApiClient, RetryPolicy
+from lo_sync.http import ApiClient, Deadline, DeadlineExceeded, RetryPolicy
 from lo_sync.simulator.faults import gzip_bomb
+from tests.helpers.hostile import TricklingServer
 from tests.http.wire import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -18,6 +22,8 @@ from tests.http.wire import (
     add_token,
     data_requests,
 )
+
+COMMAND_BOUND = "the time limit for the whole command (--max-runtime 30s)"
 
 
 @pytest.fixture
@@ -97,3 +103,76 @@ def test_a_token_answer_is_bounded_like_any_other(api, bounded):
 
     assert str(caught.value).startswith(f"coursera: token request {TOKEN_URL}: the answer is")
     assert data_requests(api) == 0
+
+
+# --- time: http.request_deadline and the command's deadline ---------------------------------------
+
+
+@pytest.mark.parametrize("headers_at_once", [False, True], ids=["headers-trickle", "body-trickles"])
+def test_a_trickling_answer_ends_at_the_request_deadline(bounded, sleeps, headers_at_once):
+    # A byte every 50 ms never trips the 5 s read timeout; the answer would take minutes.
+    with TricklingServer(pause=0.05, headers_at_once=headers_at_once) as server:
+        client = bounded(server.token_url, timeout=(5.0, 5.0), request_deadline=0.5)
+        started = time.monotonic()
+
+        with pytest.raises(DeadlineExceeded) as caught:
+            client.get_json(server.url)
+        elapsed = time.monotonic() - started
+
+    assert str(caught.value) == (
+        f"coursera: GET {server.url}: stopped, http.request_deadline (0.5 s) ran out before "
+        "the answer was complete"
+    )
+    assert 0.5 <= elapsed < 2.5
+    assert (server.gets, sleeps) == (1, [])  # the same server would trickle again
+
+
+def test_the_command_deadline_ends_a_request_before_its_own_deadline_does(bounded):
+    with TricklingServer(pause=0.05) as server:
+        client = bounded(
+            server.token_url, request_deadline=60, deadline=Deadline.after(0.5, COMMAND_BOUND)
+        )
+        started = time.monotonic()
+
+        with pytest.raises(DeadlineExceeded) as caught:
+            client.get_json(server.url)
+
+    assert time.monotonic() - started < 2.5
+    assert f"stopped, {COMMAND_BOUND} ran out" in str(caught.value)
+
+
+def test_nothing_is_sent_once_the_command_deadline_has_passed(api, bounded):
+    add_token(api)
+    api.get(CONTENTS, json={"elements": []})
+    client = bounded(deadline=Deadline(time.monotonic() - 1, COMMAND_BOUND))
+
+    with pytest.raises(DeadlineExceeded, match="the whole command"):
+        client.get_json(CONTENTS)
+
+    assert len(api.calls) == 0
+
+
+def test_a_retry_after_that_would_end_past_the_command_deadline_fails_now(api, bounded, sleeps):
+    add_token(api)
+    api.get(CONTENTS, status=429, headers={"Retry-After": "60"}, json={"message": "slow down"})
+    client = bounded(max_wait=120, deadline=Deadline.after(30, COMMAND_BOUND))
+
+    with pytest.raises(DeadlineExceeded) as caught:
+        client.get_json(CONTENTS)
+
+    assert str(caught.value) == (
+        f"coursera: GET {CONTENTS}: HTTP 429 slow down; waiting 60 s to try again would "
+        f"pass {COMMAND_BOUND}"
+    )
+    assert (data_requests(api), sleeps) == (1, [])
+
+
+def test_a_retry_after_that_ends_before_the_command_deadline_is_waited(api, bounded, sleeps):
+    add_token(api)
+    api.get(CONTENTS, status=429, headers={"Retry-After": "20"})
+    api.get(CONTENTS, json={"elements": []})
+    client = bounded(deadline=Deadline.after(30, COMMAND_BOUND))
+
+    _, body = client.get_json(CONTENTS)
+
+    assert body == {"elements": []} and sleeps == [20.0]

@@ -547,6 +547,14 @@ FAILING = [
     # Hostile answers: each would hold the night or the memory were it not bounded, and
     # each comes the same way again, so none is retried.
     Failing(
+        "trickling-answer",
+        "http.request_deadline (1 s) ran out",
+        (Fault("trickle", page=SECOND_PAGE, seconds=0.05),),
+        http={"request_deadline": 1, "read_timeout": 0.5},
+        attempts=("GET", 200, 2),  # the first page, then the trickle once
+        default=("sync-stats", "openclassrooms"),
+    ),
+    Failing(
         "gzip-bomb",
         "larger than http.max_response_mb (1 MB) once decoded",
         (Fault("gzip_bomb", page=SECOND_PAGE, count=2),),
@@ -787,6 +795,60 @@ def test_a_fault_at_one_provider_leaves_the_other_provider_synced(tmp_path, sim,
 
 
 # --- bounds on time, and a hostile page among good ones -------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["option", "config"])
+def test_past_max_runtime_the_provider_being_fetched_fails_and_the_next_never_starts(
+    where, tmp_path, sim, run, baseline
+):
+    config = make_config(tmp_path, sim)
+    if where == "config":
+        config.write_text("max_runtime: 1s\n" + config.read_text())
+    db = db_of(config)
+    shutil.copyfile(baseline, db)
+    sim.set_day(2)
+    before, runs_before = dump(db), runs(db)
+    sim.set_faults((Fault("slow", seconds=0.3),))  # twelve Coursera pages: 3.6 s
+    args = ("--max-runtime", "1s") if where == "option" else ()
+
+    started = time.monotonic()
+    result = run(sim, config, *args, "sync-stats")
+    elapsed = time.monotonic() - started
+
+    setting = "--max-runtime 1s" if where == "option" else "max_runtime 1s"
+    bound = f"the time limit for the whole command ({setting}) ran out"
+    assert result.code == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert "lo-sync: coursera: " in lines[0] and bound in lines[0]
+    assert "lo-sync: openclassrooms: " in lines[1] and bound in lines[1]
+    assert elapsed < 6  # a second of fetching, and the start-up
+    assert dump(db) == before
+    new_runs = runs(db)[len(runs_before) :]
+    assert [(r["provider"], r["status"]) for r in new_runs] == [
+        ("coursera", "failed"),
+        ("openclassrooms", "failed"),
+    ]
+    assert all(bound in r["message"] for r in new_runs)
+
+
+def test_a_retry_after_that_would_end_past_max_runtime_fails_at_once(tmp_path, sim, run):
+    # Retry-After: 60 on every other request would stretch a 1,000-page report over hours.
+    config = make_config(tmp_path, sim, max_retry_wait=120)
+    sim.set_faults((Fault("rate_limit", every=2, retry_after=60),))
+
+    started = time.monotonic()
+    result = run(sim, config, "--max-runtime", "30s", "sync-catalog", "--provider", "coursera")
+
+    assert result.code == 1
+    assert "HTTP 429" in result.stderr
+    assert (
+        "waiting 60 s to try again would pass the time limit for the whole command "
+        "(--max-runtime 30s)" in result.stderr
+    )
+    assert time.monotonic() - started < 20
+    assert len(resource_gets(sim, 429)) == 1
+    assert [r["status"] for r in runs(db_of(config))] == ["failed"]
 
 
 def test_a_deeply_nested_page_fails_its_provider_in_one_line_and_the_next_still_runs(
