@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from lo_sync.errors import (
     InputError,
     LoSyncError,
 )
+from lo_sync.limits import parse_duration
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import RedactingFilter, redact
@@ -39,6 +42,8 @@ class App:
     db_option: str | None
     reporter: Reporter
     _config: Config | None = field(default=None, repr=False)
+    max_runtime: float | None = None  # --max-runtime, in seconds
+    started: float = field(default_factory=time.monotonic, repr=False)
 
     def config(self) -> Config:
         if self._config is None:
@@ -78,6 +83,8 @@ class App:
     def run(self, command: str, providers: tuple[str, ...], options: jobs.Options) -> NoReturn:
         """Run a provider command and exit with the worst provider's code."""
         selected = self.providers(providers)
+        deadline = jobs.command_deadline(self.config(), self.max_runtime, self.started)
+        options = dataclasses.replace(options, deadline=deadline)
         with self.database(write=not options.dry_run) as database:
             code = jobs.run(command, database, self.config(), selected, self.reporter, options)
         sys.exit(code)
@@ -142,6 +149,16 @@ def provider_options(func: Callable) -> Callable:
     return wrapper
 
 
+class Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def _on_sigterm(signum, frame):
     # Same path as Ctrl-C: the open transaction rolls back and we say so.
     raise KeyboardInterrupt
@@ -162,12 +179,18 @@ def _on_sigterm(signum, frame):
 @click.option(
     "-v", "--verbose", count=True, help="Log HTTP and retry details to stderr (-vv: debug)."
 )
+@click.option(
+    "--max-runtime",
+    type=Duration(),
+    help="Time limit for the command (90s, 30m, 2h): past it, the provider being fetched "
+    "fails and nothing of it is applied. Default: the config's max_runtime, else 6h.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_option, db_option, quiet, verbose):
+def cli(ctx: click.Context, config_option, db_option, quiet, verbose, max_runtime):
     """Sync course catalogs and learner statistics from Coursera and OpenClassrooms into SQLite."""
     _configure_logging(verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    ctx.obj = App(config_option, db_option, Reporter(quiet=quiet))
+    ctx.obj = App(config_option, db_option, Reporter(quiet=quiet), max_runtime=max_runtime)
 
 
 def _configure_logging(verbose: int) -> None:

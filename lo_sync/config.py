@@ -1,11 +1,14 @@
 """Read and validate the YAML configuration into frozen dataclasses.
 
 Every problem is reported at once, each naming the key that is wrong, so an
-operator fixes the file in one pass instead of one error per run.
+operator fixes the file in one pass instead of one error per run. Every value is
+bounded by what it means (a group name, an id, a URL, a number of seconds), the
+file by what a configuration can need, and the report by what a person reads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
 import os
@@ -20,6 +23,21 @@ from urllib.parse import urlsplit
 import yaml
 
 from lo_sync.errors import ConfigError
+from lo_sync.http.client import DEFAULT_REQUEST_DEADLINE
+from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB
+from lo_sync.limits import (
+    DEFAULT_MAX_RUNTIME,
+    DURATION_PROBLEM,
+    HTTP_CEILINGS,
+    MAX_CONFIG_KB,
+    MAX_PATH_LENGTH,
+    MAX_URL_LENGTH,
+    TEXT_BOUNDS,
+    bounded_problems,
+    parse_duration,
+    shortened,
+    text_problem,
+)
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import register_secret
 
@@ -71,6 +89,10 @@ class HttpSettings:
     # a provider asking for an hour must not hold the nightly job hostage.
     max_retry_wait: float = 60.0
     page_size: int | None = None  # None = the largest the provider's contract allows
+    # One request, headers and body, however slowly its bytes arrive (seconds).
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
+    # One answer's body once decoded (MiB): a gzip bomb stops here.
+    max_response_mb: int = DEFAULT_MAX_RESPONSE_MB
 
 
 @dataclass(frozen=True)
@@ -91,6 +113,7 @@ class Config:
     providers: dict[str, ProviderConfig]
     http: HttpSettings = HttpSettings()
     warnings: tuple[str, ...] = ()
+    max_runtime: float = DEFAULT_MAX_RUNTIME  # seconds; --max-runtime overrides it
 
 
 def resolve_config_path(option: str | None) -> Path:
@@ -99,7 +122,14 @@ def resolve_config_path(option: str | None) -> Path:
 
 def load_config(path: Path) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_KB * 1024 + 1)
+        if len(data) > MAX_CONFIG_KB * 1024:
+            raise ConfigError(
+                f"config file {path} is larger than {MAX_CONFIG_KB} KB; a configuration "
+                "is a few hundred bytes (is --config pointing at the right file?)"
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"config file {path} not found (use --config FILE or set {CONFIG_ENV}; "
@@ -118,9 +148,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     config = parse_config(document, base_dir=path.parent, source=str(path))
     warning = _literal_secret_warning(path, document)
-    if warning:
-        config = Config(config.path, config.database, config.providers, config.http, (warning,))
-    return Config(path, config.database, config.providers, config.http, config.warnings)
+    return dataclasses.replace(config, path=path, warnings=(warning,) if warning else ())
 
 
 def parse_config(document: Any, base_dir: Path, source: str = "config") -> Config:
@@ -128,7 +156,7 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
     if not isinstance(document, dict):
         raise ConfigError("the file must be a YAML mapping with 'database' and 'providers'", source)
 
-    _unknown_keys(document, {"database", "providers", "http"}, "", problems)
+    _unknown_keys(document, {"database", "providers", "http", "max_runtime"}, "", problems)
 
     raw_database = document.get("database", "lo-sync.db")
     database = _expand(raw_database, "database", problems)
@@ -139,6 +167,12 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
         database = "lo-sync.db"
 
     http = _parse_http(document.get("http"), problems)
+    max_runtime = DEFAULT_MAX_RUNTIME
+    if "max_runtime" in document:
+        try:
+            max_runtime = parse_duration(document["max_runtime"])
+        except ValueError:
+            problems.append(f"max_runtime: {DURATION_PROBLEM}")
 
     providers: dict[str, ProviderConfig] = {}
     section = document.get("providers")
@@ -150,7 +184,7 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
         for name, settings in section.items():
             if name not in PROVIDERS:
                 problems.append(
-                    f"providers.{name}: unknown provider (known: {', '.join(PROVIDERS)})"
+                    f"providers.{shortened(name)}: unknown provider (known: {', '.join(PROVIDERS)})"
                 )
                 continue
             parsed = _parse_provider(str(name), settings, problems)
@@ -159,13 +193,19 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
 
     db_path = _database_path(database, problems)
     if problems:
-        raise ConfigError(problems, source)
+        raise ConfigError(bounded_problems(problems), source)
     if not db_path.is_absolute():
         db_path = base_dir / db_path
-    return Config(None, db_path, providers, http)
+    return Config(None, db_path, providers, http, max_runtime=max_runtime)
 
 
 def _database_path(database: str, problems: list[str]) -> Path:
+    if len(database) > MAX_PATH_LENGTH:
+        problems.append(
+            f"database: {len(database):,} characters long; a file path has at most "
+            f"{MAX_PATH_LENGTH:,}"
+        )
+        return Path("lo-sync.db")
     # Text the file system cannot take fails later as a bare ValueError; say so here.
     try:
         if "\0" in database:
@@ -200,14 +240,24 @@ def _parse_provider(name: str, settings: Any, problems: list[str]) -> ProviderCo
         if value is not None and not value.strip():
             problems.append(f"{prefix}.{key}: must not be empty")
         elif value is not None:
-            values[key] = value
+            bound = TEXT_BOUNDS["org" if key == provider.org_key else key]
+            problem = text_problem(value, bound)
+            if problem:
+                problems.append(f"{prefix}.{key}: {problem}")
+            else:
+                values[key] = value
     for key, default in optional.items():
         raw = settings.get(key, default)
         if not isinstance(raw, str):
             problems.append(f"{prefix}.{key}: must be a URL string")
             continue
         value = _expand(raw, f"{prefix}.{key}", problems)
-        if value is not None:
+        if value is not None and len(value) > MAX_URL_LENGTH:
+            problems.append(
+                f"{prefix}.{key}: {len(value):,} characters long; a URL has at most "
+                f"{MAX_URL_LENGTH:,}"
+            )
+        elif value is not None:
             url_problem = _check_url(value)
             if url_problem:
                 problems.append(f"{prefix}.{key}: {url_problem}")
@@ -235,18 +285,22 @@ def _parse_http(section: Any, problems: list[str]) -> HttpSettings:
     defaults = HttpSettings()
     _unknown_keys(section, set(defaults.__dataclass_fields__), "http.", problems)
     values: dict[str, Any] = {}
-    for key in ("connect_timeout", "read_timeout", "max_retry_wait"):
+    for key in ("connect_timeout", "read_timeout", "max_retry_wait", "request_deadline"):
         if key in section:
             number = _as_number(section[key], float)
             if number is None or number <= 0:
                 problems.append(f"http.{key}: must be a positive number of seconds")
+            elif number > HTTP_CEILINGS[key]:
+                problems.append(f"http.{key}: at most {HTTP_CEILINGS[key]:,g} seconds")
             else:
                 values[key] = number
-    for key in ("max_attempts", "page_size"):
+    for key in ("max_attempts", "page_size", "max_response_mb"):
         if key in section:
             number = _as_number(section[key], int)
             if number is None or number < 1:
                 problems.append(f"http.{key}: must be a positive integer")
+            elif number > HTTP_CEILINGS[key]:
+                problems.append(f"http.{key}: at most {HTTP_CEILINGS[key]:,g}")
             else:
                 values[key] = number
     return HttpSettings(**{**defaults.__dict__, **values})
@@ -267,9 +321,8 @@ def _as_number(raw: Any, kind: type) -> Any:
 def _unknown_keys(mapping: dict, known: set[str], prefix: str, problems: list[str]) -> None:
     for key in mapping:
         if key not in known:
-            problems.append(
-                f"{prefix}{key}: unknown key (expected one of: {', '.join(sorted(known))})"
-            )
+            expected = ", ".join(sorted(known))
+            problems.append(f"{prefix}{shortened(key)}: unknown key (expected one of: {expected})")
 
 
 def _expand(value: Any, key: str, problems: list[str]) -> Any:

@@ -15,7 +15,8 @@ from lo_sync import sync
 from lo_sync.config import Config, ProviderConfig
 from lo_sync.errors import EXIT_OK, InputError, LoSyncError, SafetyAbort
 from lo_sync.fetch import Fetch
-from lo_sync.http import ApiClient, RetryPolicy
+from lo_sync.http import ApiClient, Deadline, RetryPolicy
+from lo_sync.limits import format_duration
 from lo_sync.lock import exclusive
 from lo_sync.output import Reporter
 from lo_sync.redact import redact
@@ -33,6 +34,7 @@ class Options:
     max_archive: str = sync.DEFAULT_MAX_ARCHIVE
     force: bool = False
     accept_regressions: bool = False
+    deadline: Deadline | None = None  # the whole command's (`command_deadline`)
 
 
 @dataclass
@@ -58,8 +60,21 @@ def open_database(path: Path, *, write: bool) -> Iterator[Database]:
         yield Database(store, private_fds)
 
 
+def command_deadline(config: Config, max_runtime: float | None, started: float) -> Deadline:
+    """When a command started at `started` (monotonic) must end: --max-runtime, else
+    the config's max_runtime. The message that names it says which one to raise."""
+    setting, seconds = ("--max-runtime", max_runtime)
+    if max_runtime is None:
+        setting, seconds = ("max_runtime", config.max_runtime)
+    bound = f"the time limit for the whole command ({setting} {format_duration(seconds)})"
+    return Deadline(started + seconds, bound)
+
+
 def make_client(
-    pcfg: ProviderConfig, config: Config, retry: RetryPolicy | None = None
+    pcfg: ProviderConfig,
+    config: Config,
+    retry: RetryPolicy | None = None,
+    deadline: Deadline | None = None,
 ) -> ApiClient:
     http = config.http
     return ApiClient(
@@ -69,6 +84,9 @@ def make_client(
         client_secret=pcfg.client_secret,
         timeout=(http.connect_timeout, http.read_timeout),
         retry=retry or RetryPolicy(max_attempts=http.max_attempts, max_wait=http.max_retry_wait),
+        request_deadline=http.request_deadline,
+        deadline=deadline,
+        max_response_mb=http.max_response_mb,
     )
 
 
@@ -119,7 +137,7 @@ def _plan(
     kind = FETCHES[command]
     if kind is None:
         return sync.plan_archive(store, pcfg, max_archive=options.max_archive, force=options.force)
-    client = make_client(pcfg, config)
+    client = make_client(pcfg, config, deadline=options.deadline)
     try:
         pages = Fetch(client, pcfg, kind, config.http.page_size, database.private_fds)
         with reporter.fetching(pcfg.name, kind) as on_page:

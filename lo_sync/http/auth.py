@@ -8,7 +8,10 @@ retry policy covers both.
 
 from __future__ import annotations
 
+import logging
+import math
 import time
+from typing import Any
 
 import requests
 
@@ -17,9 +20,15 @@ from lo_sync.http.messages import raise_for_status
 from lo_sync.http.transport import Transport
 from lo_sync.redact import redact, register_secret
 
+log = logging.getLogger("lo_sync.http")
+
 # Renew a token this long before the provider says it expires, so a page
 # request never races the expiry.
 TOKEN_EXPIRY_MARGIN = 60.0
+# How long a token is taken to last when the endpoint does not say in a way we can
+# read (expires_in absent, not a number, zero or negative). Both providers issue
+# tokens for far longer; should one end sooner, its 401 fetches a new one.
+UNKNOWN_TOKEN_LIFETIME = 300.0
 
 
 class ClientCredentials(requests.auth.AuthBase):
@@ -73,7 +82,6 @@ class ClientCredentials(requests.auth.AuthBase):
         try:
             body = response.json()
             token = body["access_token"]
-            expires_in = float(body.get("expires_in", 300))
         except (ValueError, KeyError, TypeError):
             raise ProviderError(
                 f"{provider}: token endpoint answered without a usable access_token"
@@ -82,6 +90,27 @@ class ClientCredentials(requests.auth.AuthBase):
             raise ProviderError(f"{provider}: token endpoint sent an empty token")
         register_secret(token)
         self._token = token
+        expires_in = self._lifetime(body.get("expires_in"))
         # A minute's margin, but never most of a short-lived token's life.
         margin = min(TOKEN_EXPIRY_MARGIN, expires_in / 10)
         self._expires_at = time.monotonic() + max(0.0, expires_in - margin)
+
+    def _lifetime(self, expires_in: Any) -> float:
+        """expires_in as seconds; a value we cannot use means 'unknown', said at -v."""
+        seconds = math.nan
+        if isinstance(expires_in, int | float | str) and not isinstance(expires_in, bool):
+            try:
+                seconds = float(expires_in)
+            except (ValueError, OverflowError):
+                pass
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+        shown = "no expires_in" if expires_in is None else f"expires_in {expires_in!r:.40}"
+        log.info(
+            "%s: token endpoint sent %s, not a positive number of seconds; taking the "
+            "token to last %g s",
+            self.transport.provider,
+            shown,
+            UNKNOWN_TOKEN_LIFETIME,
+        )
+        return UNKNOWN_TOKEN_LIFETIME

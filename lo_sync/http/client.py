@@ -1,7 +1,7 @@
 """The one HTTP chokepoint: every request a provider makes goes through `ApiClient`.
 
-So the timeout, the User-Agent, the retry policy and token handling are the
-same everywhere.
+So the timeouts and deadlines, the cap on an answer's size, the User-Agent, the
+retry policy and token handling are the same everywhere.
 """
 
 from __future__ import annotations
@@ -13,14 +13,24 @@ from typing import Any
 import orjson
 import requests
 
+from lo_sync.errors import DataError
 from lo_sync.http.auth import ClientCredentials
+from lo_sync.http.deadline import Deadline, DeadlineExceeded, earliest, interrupt_at
 from lo_sync.http.messages import describe, raise_for_status
 from lo_sync.http.retry import RetryPolicy, TransientError, with_retries
-from lo_sync.http.transport import Transport
+from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB, Transport
 
 log = logging.getLogger("lo_sync.http")
 
 DEFAULT_RETRY = RetryPolicy()
+# http.request_deadline's default, in seconds: five read timeouts. A page of 1,000
+# records arrives in a second or two; a request still unanswered after five minutes
+# is a server holding the night, not a slow one.
+DEFAULT_REQUEST_DEADLINE = 300.0
+
+
+class NestedTooDeeply(Exception):
+    """A body nested deeper than a decoder can recurse: no page of any provider is."""
 
 
 def decode_json(body: bytes) -> Any:
@@ -31,11 +41,18 @@ def decode_json(body: bytes) -> Any:
     refuses goes to `json`, which decides as before. The one difference left: an
     integer beyond 64 bits arrives as a float, which every id check refuses, so
     such a record is set aside rather than misread.
+
+    orjson refuses a body nested deeper than 1,024 levels, and `json` runs out of
+    recursion on it: that is `NestedTooDeeply`, not a `ValueError`, since no attempt
+    at reading it again would do better.
     """
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return json.loads(body)
+        try:
+            return json.loads(body)
+        except RecursionError:
+            raise NestedTooDeeply from None
 
 
 class ApiClient:
@@ -50,11 +67,20 @@ class ApiClient:
         client_secret: str,
         timeout: tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy = DEFAULT_RETRY,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        deadline: Deadline | None = None,
+        max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
         session: requests.Session | None = None,
     ):
+        """`request_deadline` bounds each attempt, token request and body included;
+        `deadline` is the whole command's, which no attempt nor retry wait may pass."""
         self.provider = provider
         self.retry = retry
-        self.transport = Transport(provider, timeout=timeout, session=session)
+        self.request_deadline = request_deadline
+        self.deadline = deadline
+        self.transport = Transport(
+            provider, timeout=timeout, max_response_mb=max_response_mb, session=session
+        )
         self.auth = ClientCredentials(self.transport, token_url, client_id, client_secret)
 
     def close(self) -> None:
@@ -78,16 +104,32 @@ class ApiClient:
         what = f"GET {describe(url, params)}"
 
         def attempt() -> tuple[requests.Response, Any]:
-            response = self._authenticated_get(url, params, headers)
+            bound = f"http.request_deadline ({self.request_deadline:g} s)"
+            deadline = earliest(Deadline.after(self.request_deadline, bound), self.deadline)
+            with interrupt_at(deadline, lambda: self._expired(what, deadline)):
+                response = self._authenticated_get(url, params, headers)
             if response.status_code in accept_statuses:
                 return response, None
             raise_for_status(self.provider, response, what)
             try:
                 return response, decode_json(response.content)
+            except NestedTooDeeply:
+                raise DataError(
+                    f"{self.provider}: {what}: response body is nested too deeply to read "
+                    "(no page nests more than a few levels)"
+                ) from None
             except ValueError:
                 raise TransientError(f"{what}: response body is not valid JSON") from None
 
-        return with_retries(attempt, self.retry, self.provider)
+        return with_retries(attempt, self.retry, self.provider, self.deadline)
+
+    def _expired(self, what: str, deadline: Deadline) -> DeadlineExceeded:
+        # The connection may be mid-answer: it must not serve another request.
+        self.transport.session.close()
+        return DeadlineExceeded(
+            f"{self.provider}: {what}: stopped, {deadline.bound} ran out before the "
+            "answer was complete"
+        )
 
     def _authenticated_get(self, url, params, headers) -> requests.Response:
         send = self.transport.send

@@ -17,6 +17,7 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from lo_sync.errors import ProviderError
+from lo_sync.http.deadline import Deadline, DeadlineExceeded
 from lo_sync.redact import redact
 
 log = logging.getLogger("lo_sync.http")
@@ -54,28 +55,49 @@ def retry_after_seconds(response: requests.Response) -> float | None:
 
 
 class BackoffWait:
-    """Exponential backoff with full jitter, but a provider's Retry-After wins (capped)."""
+    """Exponential backoff with full jitter, but a provider's Retry-After wins (capped).
 
-    def __init__(self, policy: RetryPolicy):
+    A wait that would end past `deadline` (the command's) is not waited: the command
+    fails now, naming the bound, rather than sleep into a failure.
+    """
+
+    def __init__(self, policy: RetryPolicy, deadline: Deadline | None = None, provider: str = ""):
         self.policy = policy
+        self.deadline = deadline
+        self.provider = provider
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        wait = self._wait(exc, state.attempt_number)
+        if self.deadline is not None and wait > self.deadline.remaining():
+            raise DeadlineExceeded(
+                f"{self.provider}: {redact(exc)}; waiting {wait:g} s to try again would "
+                f"pass {self.deadline.bound}"
+            )
+        return wait
+
+    def _wait(self, exc: BaseException | None, attempt_number: int) -> float:
         cap = self.policy.max_wait
         if isinstance(exc, TransientError) and exc.retry_after is not None:
             return min(exc.retry_after, cap)
-        ceiling = min(cap, self.policy.initial_wait * 2 ** (state.attempt_number - 1))
+        ceiling = min(cap, self.policy.initial_wait * 2 ** (attempt_number - 1))
         return random.uniform(0, ceiling)
 
 
-def with_retries(attempt: Callable[[], T], policy: RetryPolicy, provider: str) -> T:
+def with_retries(
+    attempt: Callable[[], T],
+    policy: RetryPolicy,
+    provider: str,
+    deadline: Deadline | None = None,
+) -> T:
     """`attempt()` again after each `TransientError`, until it succeeds or the policy gives up.
 
-    Giving up is a `ProviderError` carrying the last failure; any other error ends at once.
+    Giving up is a `ProviderError` carrying the last failure; any other error ends at
+    once, and so does a wait that would pass `deadline` (`DeadlineExceeded`).
     """
     retrying = Retrying(
         stop=stop_after_attempt(policy.max_attempts),
-        wait=BackoffWait(policy),
+        wait=BackoffWait(policy, deadline, provider),
         retry=retry_if_exception(lambda exc: isinstance(exc, TransientError)),
         sleep=policy.sleep,
         before_sleep=lambda state: log.info(

@@ -1,8 +1,8 @@
 """One provider's session: one network exchange at a time, trouble turned into our errors.
 
 Both the data requests (`ApiClient`) and the token request (`ClientCredentials`)
-go through a `Transport`, so they share the timeout, the User-Agent and the
-reading of what went wrong.
+go through a `Transport`, so they share the timeout, the User-Agent, the cap on
+an answer's size and the reading of what went wrong.
 """
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ from lo_sync.redact import redact
 
 USER_AGENT = f"lo-sync/{__version__}"
 
+# http.max_response_mb's default. The largest real page, 1,000 Coursera contents with
+# their descriptions, is about 1 MB: 64 MB is sixty times that, and still decodes
+# within a few hundred MB of memory.
+DEFAULT_MAX_RESPONSE_MB = 64
+# A body is decoded this many bytes at a time, and its size checked after each read.
+# urllib3 from 2.6 decodes no more than asked; an older one decodes one raw read of
+# a gzip bomb whole (up to ~1,000 times its size), so a small read keeps that small.
+BODY_CHUNK = 16 * 1024
+
 
 class Transport:
     """A requests session with a default timeout and a versioned User-Agent."""
@@ -32,10 +41,12 @@ class Transport:
         provider: str,
         *,
         timeout: tuple[float, float] = (10.0, 60.0),
+        max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
         session: requests.Session | None = None,
     ):
         self.provider = provider
         self.timeout = timeout
+        self.max_response_mb = max_response_mb
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
@@ -48,13 +59,21 @@ class Transport:
 
         A 429 or 5xx answer is transient too. A 3xx is refused: following it would let
         an https API hand us to a host (or a plain-http URL) the config never named and
-        would be refused if it did. Any other answer is returned as it came: what a
-        status means depends on who asked.
+        would be refused if it did. Any other answer is returned as it came, its body
+        read whole: what a status means depends on who asked. A body larger than
+        http.max_response_mb once decoded fails the request.
         """
         try:
             response = self.session.request(
-                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+                method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
             )
+            try:
+                self._read_body(response, f"{what} {describe(url, kwargs.get('params'))}")
+            except BaseException:
+                # Not read whole (too large, cut off, out of time): this connection
+                # must not serve another request.
+                response.close()
+                raise
         except requests.exceptions.SSLError as exc:
             problem = certificate_problem(exc)
             if problem is None:  # a handshake cut short: network trouble like any other
@@ -92,3 +111,20 @@ class Transport:
                 f"providers.{self.provider}.base_url or token_url)"
             )
         return response
+
+    def _read_body(self, response: requests.Response, what: str) -> None:
+        """Read the decoded body, a chunk at a time, into `response.content`."""
+        limit = self.max_response_mb << 20
+        chunks, size = [], 0
+        for chunk in response.iter_content(BODY_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise ProviderError(
+                    f"{self.provider}: {what}: the answer is larger than "
+                    f"http.max_response_mb ({self.max_response_mb} MB) once decoded; "
+                    "stopped reading it"
+                )
+            chunks.append(chunk)
+        # What `content` returns from now on; reading it whole also returned the
+        # connection to the pool for the next request.
+        response._content = b"".join(chunks)

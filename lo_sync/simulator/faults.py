@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -75,6 +76,21 @@ FAULT_KINDS: dict[str, FaultKind] = {
         "100 KB title, unknown status (OpenClassrooms)",
     ),
     "shrunk": _kind("", "", "catalogs come back complete-looking but with only their first half"),
+    "trickle": _kind(
+        "page seconds",
+        "",
+        "the answer for the page at `page` goes out one byte every `seconds`, status line "
+        "and headers included",
+    ),
+    "gzip_bomb": _kind(
+        "page",
+        "count",
+        "the page at `page` comes gzip-encoded, padded with spaces to `count` MiB once "
+        "decoded (default 1024): still the same JSON, a thousand times its size",
+    ),
+    "deep_nesting": _kind(
+        "page", "count", "the page at `page` is a JSON array nested `count` deep (default 100000)"
+    ),
 }
 
 _PARAMETERS = ("every", "count", "page", "seconds", "retry_after", "status")
@@ -84,6 +100,9 @@ SERVER_ERROR_CYCLE = (500, 502, 503, 504)
 
 # How many bytes of title make a record absurd rather than merely long.
 HUGE_TITLE_LENGTH = 100 * 1024
+# gzip_bomb's and deep_nesting's sizes when the fault names none.
+GZIP_BOMB_MIB = 1024
+NESTING_DEPTH = 100_000
 
 
 @dataclass(frozen=True)
@@ -262,6 +281,10 @@ class FaultInjector:
         """Whether a page fault of `kind` hits the page beginning at item `start`."""
         return any(fault.page == start for fault in self._of_kind(kind))
 
+    def page_fault_of(self, kind: str, start: int) -> Fault | None:
+        """The fault of `kind` that hits the page beginning at item `start`, if any."""
+        return next((fault for fault in self._of_kind(kind) if fault.page == start), None)
+
     def should_reset(self, start: int) -> bool:
         """Whether to drop the connection on the page at `start` (counts the drop)."""
         with self._lock:
@@ -310,3 +333,18 @@ def corruption_at(position: int, every: int, corruptions: tuple[str, ...]) -> st
     if (position + 1) % every:
         return None
     return corruptions[((position + 1) // every - 1) % len(corruptions)]
+
+
+def gzip_bomb(body: bytes, mib: int) -> bytes:
+    """`body` and `mib` MiB of spaces after it, gzip-compressed: a JSON body still, once
+    decoded, about a thousand times its compressed size. Made a MiB at a time."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: the gzip format
+    spaces = b" " * (1 << 20)
+    parts = [compressor.compress(body)]
+    parts.extend(compressor.compress(spaces) for _ in range(mib))
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def deeply_nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth

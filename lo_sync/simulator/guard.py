@@ -8,7 +8,8 @@ them:
 
     unknown path (404), method (405), rate limit and outages (faults), token (401),
     organization (403/404), parameters (400/416), then the page itself, where the
-    page faults strike (slow, broken_page, reset; truncated_json on the way out).
+    page faults strike (slow, broken_page, reset; truncated_json, gzip_bomb,
+    deep_nesting and trickle on the way out).
 
 A provider supplies only what differs (`ProviderAPI`): its URL layout, its error
 shape, how its token endpoint reads a client, and how it plans and renders a page.
@@ -16,6 +17,7 @@ shape, how its token endpoint reads a client, and how it plans and renders a pag
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from abc import ABC, abstractmethod
@@ -24,7 +26,16 @@ from typing import Any, NamedTuple
 
 from lo_sync.simulator.client_config import CREDENTIALS
 from lo_sync.simulator.config import SimulatorConfig
-from lo_sync.simulator.faults import FaultInjector, Interruption, corrupt_record, corruption_at
+from lo_sync.simulator.faults import (
+    GZIP_BOMB_MIB,
+    NESTING_DEPTH,
+    FaultInjector,
+    Interruption,
+    corrupt_record,
+    corruption_at,
+    deeply_nested,
+    gzip_bomb,
+)
 from lo_sync.simulator.messages import (
     GATEWAY_REASONS,
     Request,
@@ -167,6 +178,21 @@ def serve(api: ProviderAPI, request: Request, ctx: RequestContext) -> Response:
     response = ctx.page_cache.answer((api.name, page.key, ctx.config), page.render)
     if faults.page_fault("truncated_json", page.start):
         response.body = response.body[: len(response.body) // 2]
+    return _hostile(response, page.start, faults)
+
+
+def _hostile(response: Response, start: int, faults: FaultInjector) -> Response:
+    """The answer as the faults that attack the client itself (not its logic) bend it."""
+    nesting = faults.page_fault_of("deep_nesting", start)
+    if nesting:
+        response.body = deeply_nested(nesting.count or NESTING_DEPTH)
+    bomb = faults.page_fault_of("gzip_bomb", start)
+    if bomb:
+        response.body = gzip_bomb(response.body, bomb.count or GZIP_BOMB_MIB)
+        response.headers["Content-Encoding"] = "gzip"
+    trickle = faults.page_fault_of("trickle", start)
+    if trickle:
+        response = dataclasses.replace(response, trickle=trickle.seconds)
     return response
 
 

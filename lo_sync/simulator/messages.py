@@ -26,6 +26,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     # Close the connection without answering (the `reset` fault).
     abort: bool = False
+    # Seconds between the bytes of the answer, status line first (the `trickle` fault).
+    trickle: float = 0.0
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:

@@ -186,6 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
+        if response.trickle:
+            self._trickle(response)
+            return
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -193,6 +196,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _trickle(self, response: Response) -> None:
+        """The whole answer a byte at a time, until it is out or the client hangs up."""
+        head = [f"{self.protocol_version} {response.status} {self.responses[response.status][0]}"]
+        head += [f"{name}: {value}" for name, value in response.headers.items()]
+        head += [f"Content-Length: {len(response.body)}", "Connection: close", "", ""]
+        message = "\r\n".join(head).encode("latin-1") + response.body
+        self.close_connection = True
+        for i in range(len(message)):
+            try:
+                self.wfile.write(message[i : i + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(response.trickle)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -85,5 +85,9 @@ def _raw_text(raw: Any) -> str:
         text = json.dumps(raw, default=str)
     except (TypeError, ValueError):
         text = repr(raw)
+    except RecursionError:
+        # Decoded JSON nests up to 1,024 levels, and Python's own recursion ends near
+        # 1,000 (repr's too): the reason stored beside it says what was wrong.
+        text = "(nested too deeply to keep as text)"
     # A 100 KB title should not make the audit table the largest thing in the file.
     return text if len(text) <= 10_000 else text[:10_000] + "…"

@@ -332,3 +332,16 @@ def test_simulate_refuses_an_unknown_fault_as_a_usage_error():
     result = run_cli(None, "simulate", "--fault", "bogus")
     assert result.code == 2
     assert "--fault" in result.stderr and "unknown fault kind 'bogus'" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["soon", "0s", "25h", "-1m"])
+def test_max_runtime_must_be_a_duration_from_a_second_to_a_day(value, tmp_path):
+    from click.testing import CliRunner
+
+    from lo_sync.cli import cli
+
+    result = CliRunner().invoke(cli, ["--max-runtime", value, "sync-catalog"])
+
+    assert result.exit_code == 2
+    assert "--max-runtime" in result.output
+    assert "must be a duration such as 90s, 30m or 2h, from 1s to 24h" in result.output

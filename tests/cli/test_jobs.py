@@ -53,3 +53,27 @@ def test_a_dry_run_takes_no_lock_and_creates_no_file(tmp_path):
     with jobs.open_database(path, write=False) as database:
         assert database.private_fds == ()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_deadline_is_max_runtime_from_the_start_and_names_its_setting():
+    from dataclasses import replace
+    from pathlib import Path
+
+    from lo_sync.config import parse_config
+    from lo_sync.http import Deadline
+
+    config = parse_config(
+        {"providers": {"openclassrooms": {"organization_id": "42", "client_id": "c",
+                                          "client_secret": "s", "group": "G"}}},
+        base_dir=Path("/"),
+    )  # fmt: skip
+
+    assert jobs.command_deadline(config, None, 100.0) == Deadline(
+        100.0 + 6 * 3600, "the time limit for the whole command (max_runtime 6h)"
+    )
+    assert jobs.command_deadline(replace(config, max_runtime=1800.0), None, 0.0).bound == (
+        "the time limit for the whole command (max_runtime 30m)"
+    )
+    assert jobs.command_deadline(config, 90.0, 100.0) == Deadline(
+        190.0, "the time limit for the whole command (--max-runtime 90s)"
+    )

@@ -213,9 +213,9 @@ def test_every_problem_is_reported_at_once_each_naming_its_key():
     )
 
     assert problems == [
-        "databse: unknown key (expected one of: database, http, providers)",
+        "databse: unknown key (expected one of: database, http, max_runtime, providers)",
         "http.retries: unknown key (expected one of: connect_timeout, max_attempts, "
-        "max_retry_wait, page_size, read_timeout)",
+        "max_response_mb, max_retry_wait, page_size, read_timeout, request_deadline)",
         "http.max_attempts: must be a positive integer",
         "providers.coursera.groupe: unknown key (expected one of: base_url, client_id, "
         "client_secret, group, org_id, token_url)",
@@ -511,3 +511,203 @@ def test_a_key_given_twice_is_an_error_not_a_silent_overwrite(tmp_path):
     path.write_text("providers:\n  coursera:\n    org_id: a\n  coursera:\n    org_id: b\n")
     with pytest.raises(ConfigError, match="line 4.*'coursera' appears twice"):
         load_config(path)
+
+
+# --- bounds: every value by what it means, the file, the report -----------------------------------
+
+
+def _url(length: int) -> str:
+    stem = "https://api.coursera.com/ent/api/"
+    return stem + "a" * (length - len(stem))
+
+
+@pytest.mark.parametrize(
+    ("key", "longest", "too_long", "problem"),
+    [
+        ("group", "g" * 100, "g" * 101, "101 characters long; a group name has at most 100"),
+        ("org_id", "o" * 64, "o" * 65, "65 characters long; an organization id has at most 64"),
+        ("client_id", "c" * 255, "c" * 256, "256 characters long; a client id has at most 255"),
+        (
+            "client_secret",
+            "s" * 1024,
+            "s" * 1025,
+            "1,025 characters long; a client secret has at most 1,024",
+        ),
+        ("base_url", _url(2048), _url(2049), "2,049 characters long; a URL has at most 2,048"),
+        ("token_url", _url(2048), _url(2049), "2,049 characters long; a URL has at most 2,048"),
+    ],
+)
+def test_a_text_value_is_bounded_by_what_it_means(key, longest, too_long, problem):
+    config = parse_config(
+        {"providers": {"coursera": coursera_settings(**{key: longest})}}, base_dir=Path("/etc")
+    )
+    assert getattr(config.providers["coursera"], key) == longest
+
+    assert problems_of({"providers": {"coursera": coursera_settings(**{key: too_long})}}) == [
+        f"providers.coursera.{key}: {problem}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [
+        ("org_id", "../../admin", "an organization id is letters, digits and . _ ~ -, starting"),
+        ("org_id", "ORG/42?x=1", "an organization id is letters, digits and . _ ~ -, starting"),
+        ("client_id", "crs\tclient", "a client id is printable ASCII (OAuth2's VSCHAR)"),
+        ("client_secret", "sécret", "a client secret is printable ASCII (OAuth2's VSCHAR)"),
+        ("client_secret", "line\r\nX-Evil: 1", "a client secret is printable ASCII"),
+        ("group", "Sales\nAcademy", "a group name has no control characters"),
+    ],
+)
+def test_a_text_value_holds_only_what_it_may(key, value, rule):
+    (problem,) = problems_of({"providers": {"coursera": coursera_settings(**{key: value})}})
+
+    assert problem.startswith(f"providers.coursera.{key}: {rule}")
+    assert value not in problem  # a secret is never echoed, nor anything else
+
+
+def test_the_openclassrooms_organization_id_is_bounded_like_coursera_s():
+    settings = {"client_id": "oc", "client_secret": "oc-secret", "group": "G"}
+
+    assert problems_of(
+        {"providers": {"openclassrooms": {**settings, "organization_id": "42/../43"}}}
+    ) == [
+        "providers.openclassrooms.organization_id: an organization id is letters, digits and "
+        ". _ ~ -, starting with a letter or digit"
+    ]
+
+
+def test_a_megabyte_group_is_refused_in_one_short_line():
+    (problem,) = problems_of({"providers": {"coursera": coursera_settings(group="G" * 2**20)}})
+
+    assert problem == (
+        "providers.coursera.group: 1,048,576 characters long; a group name has at most 100"
+    )
+
+
+def test_the_database_path_is_bounded_by_path_max():
+    assert problems_of(
+        {"database": "d" * 4097, "providers": {"coursera": coursera_settings()}}
+    ) == ["database: 4,097 characters long; a file path has at most 4,096"]
+
+
+def test_every_http_setting_has_a_ceiling():
+    ceilings = {
+        "connect_timeout": 300,
+        "read_timeout": 3600,
+        "max_retry_wait": 3600,
+        "request_deadline": 3600,
+        "max_attempts": 20,
+        "page_size": 10_000,
+        "max_response_mb": 1024,
+    }
+    at = parse_config(
+        {"providers": {"coursera": coursera_settings()}, "http": ceilings}, base_dir=Path("/")
+    )
+    above = {key: value + 1 for key, value in ceilings.items()}
+
+    assert dataclasses.asdict(at.http) == {**dataclasses.asdict(HttpSettings()), **ceilings}
+    assert set(ceilings) == set(HttpSettings.__dataclass_fields__)
+    assert problems_of({"providers": {"coursera": coursera_settings()}, "http": above}) == [
+        "http.connect_timeout: at most 300 seconds",
+        "http.read_timeout: at most 3,600 seconds",
+        "http.max_retry_wait: at most 3,600 seconds",
+        "http.request_deadline: at most 3,600 seconds",
+        "http.max_attempts: at most 20",
+        "http.page_size: at most 10,000",
+        "http.max_response_mb: at most 1,024",
+    ]
+
+
+def test_the_new_http_bounds_default_to_a_request_of_five_minutes_and_64_mb():
+    assert (HttpSettings().request_deadline, HttpSettings().max_response_mb) == (300.0, 64)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("30m", 1800), ("2h", 7200), ("1.5h", 5400), ("5400", 5400), ("24h", 86400)],
+)
+def test_max_runtime_is_a_duration(text, seconds):
+    config = parse_config(
+        {"providers": {"coursera": coursera_settings()}, "max_runtime": text}, base_dir=Path("/")
+    )
+
+    assert config.max_runtime == seconds
+
+
+@pytest.mark.parametrize("text", ["0s", "0.5s", "25h", "soon", "", "-5m", "2 hours", True, None])
+def test_max_runtime_outside_a_second_to_a_day_is_a_problem(text):
+    assert problems_of({"providers": {"coursera": coursera_settings()}, "max_runtime": text}) == [
+        "max_runtime: must be a duration such as 90s, 30m or 2h, from 1s to 24h"
+    ]
+
+
+def test_max_runtime_defaults_to_six_hours():
+    config = parse_config({"providers": {"coursera": coursera_settings()}}, base_dir=Path("/"))
+
+    assert config.max_runtime == 6 * 3600
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(7200, "2h"), (1800, "30m"), (5400, "90m"), (90, "90s"), (0.5, "0.5s")]
+)
+def test_a_duration_is_shown_the_way_an_operator_writes_it(seconds, text):
+    from lo_sync.limits import format_duration
+
+    assert format_duration(seconds) == text
+
+
+def _padded(tmp_path: Path, size: int) -> Path:
+    text = "providers:\n  coursera:\n    org_id: o\n    client_id: c\n    client_secret: s\n"
+    text += "    group: G\n"
+    return write_config(tmp_path, text + "#" * (size - len(text) - 1) + "\n")
+
+
+def test_a_config_file_of_64_kb_is_read(tmp_path):
+    path = _padded(tmp_path, 64 * 1024)
+
+    assert path.stat().st_size == 64 * 1024
+    assert load_config(path).providers["coursera"].group == "G"
+
+
+def test_a_config_file_larger_than_64_kb_is_refused(tmp_path):
+    path = _padded(tmp_path, 64 * 1024 + 1)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    assert str(caught.value) == (
+        f"config file {path} is larger than 64 KB; a configuration is a few hundred bytes "
+        "(is --config pointing at the right file?)"
+    )
+
+
+def test_three_thousand_problems_are_reported_as_ten_and_a_count():
+    document = {f"unknown_{i}": i for i in range(3000)}
+    document["providers"] = {"coursera": coursera_settings()}
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(document, base_dir=Path("/"), source="config.yaml")
+
+    problems = caught.value.problems
+    assert len(problems) == 11
+    assert problems[0].startswith("unknown_0: unknown key (expected one of: database, ")
+    assert problems[-1] == "… and 2,990 more problems"
+    assert len(str(caught.value)) < 2000
+
+
+def test_a_problem_shows_a_few_characters_of_a_huge_key_and_is_itself_bounded():
+    document = {"k" * 100_000: 1, "providers": {"coursera": coursera_settings()}}
+    (key_problem,) = problems_of(document)
+    missing = "${" + "V" * 100_000 + "}"
+    (env_problem,) = problems_of({"providers": {"coursera": coursera_settings(group=missing)}})
+
+    assert key_problem.startswith("k" * 59 + "…: unknown key (expected one of: database")
+    assert len(env_problem) == 300 and env_problem.endswith("…")
+
+
+def test_one_problem_past_ten_is_counted_as_one():
+    document = {f"unknown_{i}": i for i in range(11)}
+    document["providers"] = {"coursera": coursera_settings()}
+
+    assert problems_of(document)[-1] == "… and 1 more problem"

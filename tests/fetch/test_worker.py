@@ -126,6 +126,32 @@ def test_an_error_that_cannot_cross_the_pipe_arrives_as_a_provider_error_naming_
     assert str(raised.value).startswith(names)
 
 
+def test_a_request_deadline_strikes_in_the_worker_and_arrives_as_deadline_exceeded():
+    # The alarm that bounds a request rings in the worker's main thread, where the fetch
+    # runs; the parent gets the bound's own error, not a dead worker.
+    from lo_sync.http import ApiClient, DeadlineExceeded
+    from tests.helpers.hostile import TricklingServer
+
+    with TricklingServer(pause=0.05) as server:
+        client = ApiClient(
+            "coursera",
+            token_url=server.token_url,
+            client_id="worker-client",
+            client_secret="worker-secret-Mm22",
+            request_deadline=0.5,
+        )
+
+        def pages():
+            yield client.get_json(server.url)[1]
+
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match=r"http\.request_deadline \(0\.5 s\) ran out"):
+            list(run_in_child(pages))
+        client.close()
+
+    assert time.monotonic() - started < 3
+
+
 def test_without_a_process_the_fetch_runs_in_this_process_and_still_raises():
     def pages():
         yield os.getpid()

@@ -7,6 +7,8 @@ auth over a bare `Transport`, with no client at all.
 from __future__ import annotations
 
 import base64
+import json
+import logging
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
@@ -15,6 +17,7 @@ import requests
 
 from lo_sync.errors import ConfigError, ProviderError
 from lo_sync.http import USER_AGENT, ClientCredentials, TransientError, Transport
+from lo_sync.http.auth import UNKNOWN_TOKEN_LIFETIME
 from tests.http.wire import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -127,6 +130,52 @@ def test_token_answer_without_a_usable_token_is_a_provider_error(api, client, an
         client.get_json(CONTENTS)
 
     assert sent(api) == [("POST", TOKEN_URL)]
+
+
+@pytest.mark.parametrize(
+    "expires_in",
+    ["soon", 0, -30, "nan", "1e999", True, 10**400, None],
+    ids=["text", "zero", "negative", "nan", "infinite", "boolean", "huge integer", "absent"],
+)
+def test_a_lifetime_that_cannot_be_used_is_taken_as_unknown_and_said_at_v(
+    api, client, monkeypatch, caplog, expires_in
+):
+    # The token itself is fine: it is used, and kept for the default lifetime rather
+    # than fetched again before every request (0, negative) or refused ("soon").
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr("lo_sync.http.auth.time", SimpleNamespace(monotonic=lambda: clock.now))
+    answer = {"access_token": "tok-odd-life-Jj99", "token_type": "Bearer"}
+    if expires_in is not None:
+        answer["expires_in"] = expires_in
+    api.post(TOKEN_URL, body=json.dumps(answer))
+    add_token(api, "tok-renewed-Kk00")
+    api.get(CONTENTS, json={"elements": []})
+
+    with caplog.at_level(logging.INFO, logger="lo_sync.http"):
+        for _ in range(3):
+            client.get_json(CONTENTS)
+        clock.now += UNKNOWN_TOKEN_LIFETIME - 30 - 1  # the margin: a tenth of 300 s
+        client.get_json(CONTENTS)
+        clock.now += 1
+        client.get_json(CONTENTS)
+
+    bearers = [c.request.headers["Authorization"] for c in api.calls if c.request.method == "GET"]
+    assert bearers == ["Bearer tok-odd-life-Jj99"] * 4 + ["Bearer tok-renewed-Kk00"]
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(said) == 1, said
+    assert said[0].startswith("coursera: token endpoint sent ")
+    assert said[0].endswith("not a positive number of seconds; taking the token to last 300 s")
+
+
+@pytest.mark.parametrize("expires_in", [1799, "1799", 1799.5])
+def test_a_lifetime_as_a_number_or_numeric_text_is_used_quietly(api, client, caplog, expires_in):
+    api.post(TOKEN_URL, json={"access_token": "tok-fine-Ll11", "expires_in": expires_in})
+    api.get(CONTENTS, json={"elements": []})
+
+    with caplog.at_level(logging.INFO, logger="lo_sync.http"):
+        client.get_json(CONTENTS)
+
+    assert caplog.records == []
 
 
 # --- the auth on its own: a transport, no client -----------------------------------------------

@@ -176,3 +176,28 @@ def test_an_integer_beyond_64_bits_decodes_as_a_float_which_no_id_check_accepts(
     assert isinstance(record["contentId"], float)  # orjson's reading; json's is exact
     with pytest.raises(RecordError, match="contentId"):
         coursera.stat_row({**record, "isCompleted": False, "overallProgress": 1})
+
+
+@pytest.mark.parametrize("depth", [1025, 100_000], ids=["just past orjson's limit", "far past"])
+def test_a_body_nested_deeper_than_a_decoder_can_recurse_is_nested_too_deeply(depth):
+    from lo_sync.http import NestedTooDeeply, decode_json
+
+    with pytest.raises(NestedTooDeeply):
+        decode_json(b"[" * depth + b"]" * depth)
+    assert decode_json(b"[" * 100 + b"]" * 100) is not None  # a hundred levels are fine
+
+
+def test_a_deeply_nested_page_fails_once_as_a_data_error_not_a_recursion_error(api, client, sleeps):
+    from lo_sync.errors import DataError
+
+    add_token(api)
+    api.get(CONTENTS, body=b"[" * 100_000 + b"]" * 100_000)
+
+    with pytest.raises(DataError) as caught:
+        client.get_json(CONTENTS)
+
+    assert str(caught.value) == (
+        f"coursera: GET {CONTENTS}: response body is nested too deeply to read "
+        "(no page nests more than a few levels)"
+    )
+    assert (data_requests(api), sleeps) == (1, [])  # the same body every time: not retried

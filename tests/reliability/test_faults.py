@@ -544,6 +544,31 @@ FAILING = [
         commands=("sync-stats",),
         default=("sync-stats", "coursera"),
     ),
+    # Hostile answers: each would hold the night or the memory were it not bounded, and
+    # each comes the same way again, so none is retried.
+    Failing(
+        "trickling-answer",
+        "http.request_deadline (1 s) ran out",
+        (Fault("trickle", page=SECOND_PAGE, seconds=0.05),),
+        http={"request_deadline": 1, "read_timeout": 0.5},
+        attempts=("GET", 200, 2),  # the first page, then the trickle once
+        default=("sync-stats", "openclassrooms"),
+    ),
+    Failing(
+        "gzip-bomb",
+        "larger than http.max_response_mb (1 MB) once decoded",
+        (Fault("gzip_bomb", page=SECOND_PAGE, count=2),),
+        http={"max_response_mb": 1},
+        attempts=("GET", 200, 2),
+        default=("sync-catalog", "coursera"),
+    ),
+    Failing(
+        "deeply-nested-page",
+        "nested too deeply",
+        (Fault("deep_nesting", page=SECOND_PAGE),),
+        attempts=("GET", 200, 2),
+        default=("sync-stats", "coursera"),
+    ),
 ]
 
 
@@ -767,6 +792,114 @@ def test_a_fault_at_one_provider_leaves_the_other_provider_synced(tmp_path, sim,
         ("coursera", "ok"),
         ("openclassrooms", "failed"),
     ]
+
+
+# --- bounds on time, and a hostile page among good ones -------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["option", "config"])
+def test_past_max_runtime_the_provider_being_fetched_fails_and_the_next_never_starts(
+    where, tmp_path, sim, run, baseline
+):
+    config = make_config(tmp_path, sim)
+    if where == "config":
+        config.write_text("max_runtime: 1s\n" + config.read_text())
+    db = db_of(config)
+    shutil.copyfile(baseline, db)
+    sim.set_day(2)
+    before, runs_before = dump(db), runs(db)
+    sim.set_faults((Fault("slow", seconds=0.3),))  # twelve Coursera pages: 3.6 s
+    args = ("--max-runtime", "1s") if where == "option" else ()
+
+    started = time.monotonic()
+    result = run(sim, config, *args, "sync-stats")
+    elapsed = time.monotonic() - started
+
+    setting = "--max-runtime 1s" if where == "option" else "max_runtime 1s"
+    bound = f"the time limit for the whole command ({setting}) ran out"
+    assert result.code == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert "lo-sync: coursera: " in lines[0] and bound in lines[0]
+    assert "lo-sync: openclassrooms: " in lines[1] and bound in lines[1]
+    assert elapsed < 6  # a second of fetching, and the start-up
+    assert dump(db) == before
+    new_runs = runs(db)[len(runs_before) :]
+    assert [(r["provider"], r["status"]) for r in new_runs] == [
+        ("coursera", "failed"),
+        ("openclassrooms", "failed"),
+    ]
+    assert all(bound in r["message"] for r in new_runs)
+
+
+def test_a_retry_after_that_would_end_past_max_runtime_fails_at_once(tmp_path, sim, run):
+    # Retry-After: 60 on every other request would stretch a 1,000-page report over hours.
+    config = make_config(tmp_path, sim, max_retry_wait=120)
+    sim.set_faults((Fault("rate_limit", every=2, retry_after=60),))
+
+    started = time.monotonic()
+    result = run(sim, config, "--max-runtime", "30s", "sync-catalog", "--provider", "coursera")
+
+    assert result.code == 1
+    assert "HTTP 429" in result.stderr
+    assert (
+        "waiting 60 s to try again would pass the time limit for the whole command "
+        "(--max-runtime 30s)" in result.stderr
+    )
+    assert time.monotonic() - started < 20
+    assert len(resource_gets(sim, 429)) == 1
+    assert [r["status"] for r in runs(db_of(config))] == ["failed"]
+
+
+def test_a_deeply_nested_page_fails_its_provider_in_one_line_and_the_next_still_runs(
+    tmp_path, sim, run, baseline
+):
+    config = make_config(tmp_path, sim)
+    db = db_of(config)
+    shutil.copyfile(baseline, db)
+    deep = Response(200, b"[" * 100_000 + b"]" * 100_000, {"Content-Type": "application/json"})
+    interpose(
+        sim,
+        lambda r: r.path.startswith("/coursera/") and page_start(r) == SECOND_PAGE,
+        lambda request, handle: deep,
+    )
+
+    result = run(sim, config, "sync-catalog")
+
+    assert result.code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "lo-sync: coursera: " in lines[0], result.stderr
+    assert "nested too deeply" in lines[0] and "RecursionError" not in lines[0]
+    assert "openclassrooms sync-catalog:" in result.stdout
+    assert [(r["provider"], r["status"]) for r in runs(db)[-2:]] == [
+        ("coursera", "failed"),
+        ("openclassrooms", "ok"),
+    ]
+
+
+def test_a_record_nested_just_within_the_decoders_limit_is_set_aside_like_any_bad_one(
+    tmp_path, sim, run
+):
+    # orjson reads up to 1,024 levels, but Python's own recursion (json.dumps of the
+    # evidence, repr) ends near 1,000: such a record must not end the run in a crash.
+    config = make_config(tmp_path, sim)
+    deep = b"[" * 1020 + b"]" * 1020  # with the page and the record around it: 1,023 levels
+
+    def nest(request, handle):
+        response = handle(request)
+        page = json.loads(response.body)
+        page["elements"][0]["name"] = "__DEEP__"
+        response.body = json.dumps(page).encode().replace(b'"__DEEP__"', deep)
+        return response
+
+    interpose(sim, lambda r: r.path.endswith("/contents") and page_start(r) == 0, nest)
+
+    result = run(sim, config, "sync-catalog", "--provider", "coursera")
+
+    assert result.code == 0, result.stderr
+    assert "1 rejected" in result.stdout
+    ((reason, raw),) = [(r[2], r[3]) for r in _rejected(db_of(config))]
+    assert (reason, raw) == ("name is list, not text", "(nested too deeply to keep as text)")
 
 
 def test_the_matrix_covers_every_fault_the_simulator_knows():

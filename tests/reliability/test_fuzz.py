@@ -79,6 +79,9 @@ KEYS = [
     "max_attempts",
     "max_retry_wait",
     "page_size",
+    "request_deadline",
+    "max_response_mb",
+    "max_runtime",
 ]
 NASTY_TEXT = [
     "",

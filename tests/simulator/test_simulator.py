@@ -522,7 +522,7 @@ def test_fault_parsing_and_validation():
     assert set(FAULT_KINDS) == {
         "rate_limit", "server_error", "token_expiry", "token_down", "slow", "broken_page",
         "truncated_json", "reset", "stuck_next", "range_total_changes", "duplicate_record",
-        "bad_records", "shrunk",
+        "bad_records", "shrunk", "trickle", "gzip_bomb", "deep_nesting",
     }  # fmt: skip
 
 
@@ -608,6 +608,51 @@ def test_truncated_json(sim, http):
         assert int(answer.headers["Content-Length"]) == len(answer.content)
         with pytest.raises(json.JSONDecodeError):
             json.loads(answer.content)
+
+
+def test_gzip_bomb_is_the_same_json_a_thousand_times_larger_once_decoded(sim, http):
+    token = coursera_token(sim, http)
+    clean = coursera_get(sim, http, "contents", token, start=100, limit=10)
+    sim.set_faults([Fault("gzip_bomb", page=100, count=2)])
+
+    bomb = coursera_get(sim, http, "contents", token, start=100, limit=10)
+
+    assert bomb.headers["Content-Encoding"] == "gzip"
+    assert int(bomb.headers["Content-Length"]) < 16 * 1024
+    assert len(bomb.content) == len(clean.content) + 2 * 2**20  # requests decodes it
+    assert bomb.json() == clean.json()
+    assert "Content-Encoding" not in coursera_get(sim, http, "contents", token).headers
+
+
+def test_deep_nesting_answers_an_array_nested_count_deep(sim, http):
+    sim.set_faults([Fault("deep_nesting", page=0, count=5000)])
+
+    answer = oc_get(sim, http, "courses", oc_token(sim, http), "items=0-9")
+
+    assert answer.content == b"[" * 5000 + b"]" * 5000
+
+
+def test_trickle_sends_the_answer_a_byte_at_a_time_from_the_status_line_on(sim, http):
+    import socket
+
+    token = coursera_token(sim, http)
+    sim.set_faults([Fault("trickle", page=0, seconds=0.05)])
+    url = sim.provider_urls()["coursera"]["base_url"]
+    host, port = sim.url.removeprefix("http://").split(":")
+    path = url.removeprefix(sim.url) + f"/businesses.v1/{COURSERA_ORG}/contents?limit=1"
+
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        began = time.monotonic()
+        first = conn.recv(100)
+        conn.settimeout(0.5)
+        received = first + conn.recv(100)
+
+    assert first == b"H"  # one byte, then a pause: not even the status line at once
+    assert received.startswith(b"HT") and len(received) <= 3
+    assert time.monotonic() - began >= 0.05
 
 
 def test_reset_drops_the_connection_count_times(sim, http):
