@@ -26,7 +26,7 @@ from lo_sync.errors import (
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import RedactingFilter, redact
-from lo_sync.store import Store, disk_trouble
+from lo_sync.store import DEFAULT_BUSY_TIMEOUT, Store, disk_trouble
 
 EXIT_INTERRUPTED = 130
 
@@ -50,9 +50,16 @@ class App:
     def db_path(self) -> Path:
         return Path(self.db_option) if self.db_option else self.config().database
 
+    def busy_timeout(self) -> float:
+        # A report or import given --db reads no config; it waits the default.
+        if self.db_option and self._config is None:
+            return DEFAULT_BUSY_TIMEOUT
+        return self.config().busy_timeout
+
     @contextmanager
     def store(self, *, write: bool) -> Iterator[Store]:
-        with jobs.open_database(self.db_path(), write=write) as database:
+        path = self.db_path()
+        with jobs.open_database(path, write=write, busy_timeout=self.busy_timeout()) as database:
             yield database.store
 
     def providers(self, names: tuple[str, ...]) -> list[ProviderConfig]:
@@ -71,8 +78,11 @@ class App:
     def run(self, command: str, providers: tuple[str, ...], options: jobs.Options) -> NoReturn:
         """Run a provider command and exit with the worst provider's code."""
         selected = self.providers(providers)
-        with jobs.open_database(self.db_path(), write=not options.dry_run) as database:
-            code = jobs.run(command, database, self.config(), selected, self.reporter, options)
+        config = self.config()
+        with jobs.open_database(
+            self.db_path(), write=not options.dry_run, busy_timeout=config.busy_timeout
+        ) as database:
+            code = jobs.run(command, database, config, selected, self.reporter, options)
         sys.exit(code)
 
 

@@ -6,6 +6,7 @@ operator fixes the file in one pass instead of one error per run.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
 import os
@@ -22,10 +23,13 @@ import yaml
 from lo_sync.errors import ConfigError
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import register_secret
+from lo_sync.store.database import DEFAULT_BUSY_TIMEOUT
 
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "LO_SYNC_CONFIG"
+# The most `busy_timeout` may say: a night must not wait hours on a forgotten sqlite3 shell.
+MAX_BUSY_TIMEOUT = 600.0
 
 
 class _ConfigLoader(yaml.SafeLoader):
@@ -91,6 +95,7 @@ class Config:
     providers: dict[str, ProviderConfig]
     http: HttpSettings = HttpSettings()
     warnings: tuple[str, ...] = ()
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT
 
 
 def resolve_config_path(option: str | None) -> Path:
@@ -118,9 +123,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     config = parse_config(document, base_dir=path.parent, source=str(path))
     warning = _literal_secret_warning(path, document)
-    if warning:
-        config = Config(config.path, config.database, config.providers, config.http, (warning,))
-    return Config(path, config.database, config.providers, config.http, config.warnings)
+    return dataclasses.replace(config, path=path, warnings=(warning,) if warning else ())
 
 
 def parse_config(document: Any, base_dir: Path, source: str = "config") -> Config:
@@ -128,7 +131,7 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
     if not isinstance(document, dict):
         raise ConfigError("the file must be a YAML mapping with 'database' and 'providers'", source)
 
-    _unknown_keys(document, {"database", "providers", "http"}, "", problems)
+    _unknown_keys(document, {"database", "providers", "http", "busy_timeout"}, "", problems)
 
     raw_database = document.get("database", "lo-sync.db")
     database = _expand(raw_database, "database", problems)
@@ -139,6 +142,7 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
         database = "lo-sync.db"
 
     http = _parse_http(document.get("http"), problems)
+    busy_timeout = _parse_busy_timeout(document.get("busy_timeout"), problems)
 
     providers: dict[str, ProviderConfig] = {}
     section = document.get("providers")
@@ -162,7 +166,17 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
         raise ConfigError(problems, source)
     if not db_path.is_absolute():
         db_path = base_dir / db_path
-    return Config(None, db_path, providers, http)
+    return Config(None, db_path, providers, http, busy_timeout=busy_timeout)
+
+
+def _parse_busy_timeout(raw: Any, problems: list[str]) -> float:
+    if raw is None:
+        return DEFAULT_BUSY_TIMEOUT
+    number = _as_number(raw, float)
+    if number is None or not 0 <= number <= MAX_BUSY_TIMEOUT:
+        problems.append(f"busy_timeout: must be a number of seconds from 0 to {MAX_BUSY_TIMEOUT:g}")
+        return DEFAULT_BUSY_TIMEOUT
+    return number
 
 
 def _database_path(database: str, problems: list[str]) -> Path:

@@ -58,3 +58,10 @@ class LockHeld(LoSyncError):
     """Another lo-sync run is writing the same database."""
 
     exit_code = EXIT_LOCKED
+
+
+class DatabaseBusy(LoSyncError):
+    """Another program (a reader, a BI tool, sqlite3) held the database longer than
+    `busy_timeout`: the same remedy as a held lock, try again when it lets go."""
+
+    exit_code = EXIT_LOCKED

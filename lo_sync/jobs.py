@@ -19,7 +19,7 @@ from lo_sync.http import ApiClient, RetryPolicy
 from lo_sync.lock import exclusive
 from lo_sync.output import Reporter
 from lo_sync.redact import redact
-from lo_sync.store import Store, missing_folder, utc_now
+from lo_sync.store import DEFAULT_BUSY_TIMEOUT, Store, missing_folder, utc_now
 from lo_sync.sync import Outcome, Plan
 
 log = logging.getLogger("lo_sync.jobs")
@@ -45,17 +45,28 @@ class Database:
 
 
 @contextmanager
-def open_database(path: Path, *, write: bool) -> Iterator[Database]:
-    """The database, locked for writing, or opened read-only for a dry run or a report."""
+def open_database(
+    path: Path, *, write: bool, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Iterator[Database]:
+    """The database, locked for writing, or opened read-only for a dry run or a report.
+
+    SQLite giving up on another program's lock (outside a provider's guard, e.g. in a
+    report) is raised as the `DatabaseBusy` that says who held what for how long."""
     with ExitStack() as stack:
         private_fds: tuple[int, ...] = ()
         if write:
             if not path.parent.is_dir():
                 raise InputError(missing_folder(path))
             private_fds = (stack.enter_context(exclusive(path)),)
-        store = Store.open(path, readonly=not write)
+        store = Store.open(path, readonly=not write, busy_timeout=busy_timeout)
         stack.callback(store.close)
-        yield Database(store, private_fds)
+        try:
+            yield Database(store, private_fds)
+        except Exception as exc:
+            busy = store.busy(exc)
+            if busy is None:
+                raise
+            raise busy from None
 
 
 def make_client(

@@ -138,6 +138,41 @@ def test_openclassrooms_defaults_come_from_the_contract():
     assert config.http == HttpSettings()
 
 
+def test_busy_timeout_is_seconds_to_wait_for_another_programs_lock(tmp_path):
+    def parsed(**document):
+        return parse_config(
+            {"providers": {"coursera": coursera_settings()}, **document}, base_dir=tmp_path
+        )
+
+    assert parsed().busy_timeout == 5.0
+    assert parsed(busy_timeout="0.25").busy_timeout == 0.25  # the loader keeps numbers as text
+    assert parsed(busy_timeout="0").busy_timeout == 0.0
+    for bad in ("-1", "601", "soon", "nan", True):
+        assert problems_of(
+            {"providers": {"coursera": coursera_settings()}, "busy_timeout": bad}
+        ) == ["busy_timeout: must be a number of seconds from 0 to 600"], bad
+
+
+def test_busy_timeout_survives_loading_a_file(tmp_path):
+    path = write_config(
+        tmp_path,
+        f"""\
+        busy_timeout: 30
+        providers:
+          coursera:
+            org_id: c37xwraOSFytEjHm5uQEEA
+            client_id: crs-client
+            client_secret: {COURSERA_SECRET}
+            group: Coursera learners
+        """,
+        mode=0o644,  # with the literal-secret warning, which rebuilds the Config
+    )
+
+    config = load_config(path)
+
+    assert config.busy_timeout == 30.0 and config.warnings
+
+
 def test_absolute_database_path_is_kept(tmp_path):
     config = parse_config(
         {"database": "/var/lib/lo-sync/lo.db", "providers": {"coursera": coursera_settings()}},
@@ -213,7 +248,7 @@ def test_every_problem_is_reported_at_once_each_naming_its_key():
     )
 
     assert problems == [
-        "databse: unknown key (expected one of: database, http, providers)",
+        "databse: unknown key (expected one of: busy_timeout, database, http, providers)",
         "http.retries: unknown key (expected one of: connect_timeout, max_attempts, "
         "max_retry_wait, page_size, read_timeout)",
         "http.max_attempts: must be a positive integer",
