@@ -6,6 +6,7 @@ import functools
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from lo_sync.errors import (
 )
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
-from lo_sync.redact import RedactingFilter, redact
+from lo_sync.redact import RedactingFilter
 from lo_sync.store import DEFAULT_BUSY_TIMEOUT, Store, disk_trouble
 
 EXIT_INTERRUPTED = 130
@@ -90,15 +91,15 @@ class LoSyncGroup(click.Group):
     """Turns every expected error into one line on stderr and its exit code."""
 
     def invoke(self, ctx: click.Context):
+        # Each line goes through a reporter, which stamps it as it stamps summaries.
+        reporter = Reporter()
         try:
             return super().invoke(ctx)
         except LoSyncError as exc:
-            click.echo(f"lo-sync: {redact(exc)}", err=True)
+            reporter.error(exc)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo(
-                "lo-sync: interrupted; what this run had not committed was rolled back", err=True
-            )
+            reporter.error("interrupted; what this run had not committed was rolled back")
             ctx.exit(EXIT_INTERRUPTED)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -106,16 +107,13 @@ class LoSyncGroup(click.Group):
             trouble = disk_trouble(exc)
             if trouble:
                 logging.getLogger("lo_sync").debug("disk trouble", exc_info=True)
-                click.echo(
-                    f"lo-sync: {trouble}. Nothing from the failing step was committed", err=True
-                )
+                reporter.error(f"{trouble}. Nothing from the failing step was committed")
                 ctx.exit(EXIT_USAGE)
             # A bug, not a situation we planned for: still one line, still no secret.
             logging.getLogger("lo_sync").debug("internal error", exc_info=True)
-            click.echo(
-                f"lo-sync: internal error ({type(exc).__name__}: {redact(exc)}); "
-                "nothing from the failing step was committed. Rerun with -vv for details",
-                err=True,
+            reporter.error(
+                f"internal error ({type(exc).__name__}: {exc}); "
+                "nothing from the failing step was committed. Rerun with -vv for details"
             )
             ctx.exit(EXIT_SYNC_FAILED)
 
@@ -178,7 +176,12 @@ def _configure_logging(verbose: int) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # The summaries' timestamp (UTC, ISO 8601), so the log reads as one history.
+    formatter = logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     root = logging.getLogger("lo_sync")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)

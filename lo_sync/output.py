@@ -97,11 +97,10 @@ class Reporter:
         if outcome.error is not None:
             self.error(outcome.error)
         elif not self.quiet:
-            # Under cron the line lands in a log file: stamp it so the log reads as a history.
-            stamp = "" if self.interactive else utc_now() + " "
             prefix = "dry run: " if dry_run else ""
             self.line(
-                f"{stamp}{prefix}{outcome.provider} {command}: {summary(outcome.plan.counts)}"
+                f"{self.stamp()}{prefix}{outcome.provider} {command}: "
+                f"{summary(outcome.plan.counts)}"
             )
 
     def plan(self, plan: Plan, dry_run: bool) -> None:
@@ -138,12 +137,17 @@ class Reporter:
     def line(self, text: str) -> None:
         click.echo(redact(text), file=self.stdout)
 
-    def warn(self, text: str) -> None:
-        click.echo(redact(text), err=True)
+    def stamp(self) -> str:
+        """Under cron every line lands in a log file: stamped, the log reads as a history.
+        At a terminal the reader is watching the run happen and needs no stamp."""
+        return "" if self.interactive else utc_now() + " "
 
-    def error(self, error: BaseException) -> None:
-        stamp = "" if self.interactive else utc_now() + " "
-        click.echo(f"{stamp}lo-sync: {redact(error)}", err=True)
+    def warn(self, text: str) -> None:
+        click.echo(f"{self.stamp()}{redact(text)}", err=True)
+
+    def error(self, error: BaseException | str) -> None:
+        """One line on stderr: an error, an interruption, a refusal."""
+        click.echo(f"{self.stamp()}lo-sync: {redact(error)}", err=True)
 
     def table(self, rows: list[dict], title: str | None = None) -> None:
         if not rows:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
 import sqlite3
 
 import pytest
 
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
-from tests.helpers.e2e import run_cli, write_config
+from lo_sync.simulator.client_config import config_yaml
+from tests.helpers.e2e import run_cli, unstamped, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=120,
@@ -332,3 +334,57 @@ def test_simulate_refuses_an_unknown_fault_as_a_usage_error():
     result = run_cli(None, "simulate", "--fault", "bogus")
     assert result.code == 2
     assert "--fault" in result.stderr and "unknown fault kind 'bogus'" in result.stderr
+
+
+# --- every stderr line stamped under cron --------------------------------------------------------
+
+
+def test_every_line_on_stderr_under_cron_carries_the_summaries_timestamp(tmp_path, sim):
+    literal = tmp_path / "literal"
+    literal.mkdir()
+    readable = literal / "config.yaml"
+    readable.write_text(
+        config_yaml(sim.url, CREDENTIALS, literal_secrets=True, database="lo-sync.db")
+    )
+    readable.chmod(0o644)
+    broken = write_config(tmp_path, sim.url, **{"group: Sales Academy": "grop: Sales Academy"})
+    failing = tmp_path / "failing"
+    failing.mkdir()
+    failing_config = write_config(
+        failing, sim.url, **{CREDENTIALS["openclassrooms"]["organization_id"]: "9999"}
+    )
+
+    warned = run_cli(readable, "-vv", "sync-catalog")  # a warning, log lines, summaries
+    config_error = run_cli(broken, "sync-catalog")
+    provider_error = run_cli(failing_config, "sync-catalog")
+
+    assert warned.code == 0, warned.stderr
+    lines = unstamped(warned.stderr)
+    assert [line for line in lines if line.startswith("warning: ")] == [
+        f"warning: {readable} holds a literal client_secret for coursera, openclassrooms and is "
+        "readable by other users; use ${VAR} or chmod 600"
+    ]
+    assert any(line.startswith("DEBUG urllib3.") for line in lines), lines
+    summaries = [line.split(" ")[0] for line in unstamped(warned.stdout)]
+    assert summaries == ["coursera", "openclassrooms"]
+    assert config_error.code == 2
+    assert unstamped(config_error.stderr)[0].startswith(f"lo-sync: {broken}: ")
+    assert provider_error.code == 1
+    assert unstamped(provider_error.stderr)[0].startswith("lo-sync: openclassrooms: ")
+
+
+def test_at_a_terminal_lines_are_not_stamped_as_summaries_are_not(capsys):
+    from lo_sync.output import Reporter
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    Reporter(stdout=Terminal()).error("interrupted")
+    Reporter(stdout=Terminal()).warn("warning: careful")
+    Reporter(stdout=io.StringIO()).error("interrupted")
+
+    terminal_error, terminal_warning, cron_error = capsys.readouterr().err.splitlines()
+    assert terminal_error == "lo-sync: interrupted"
+    assert terminal_warning == "warning: careful"
+    assert unstamped(cron_error) == ["lo-sync: interrupted"]

@@ -23,7 +23,7 @@ import pytest
 from lo_sync.errors import EXIT_LOCKED
 from lo_sync.simulator import Fault, Simulator, SimulatorConfig
 from tests.helpers.database import content_difference, content_of
-from tests.helpers.e2e import run_cli, secret_env, write_config
+from tests.helpers.e2e import run_cli, secret_env, unstamped, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=200,
@@ -117,7 +117,7 @@ def test_a_second_run_exits_4_at_once_and_the_first_completes_untouched(setup, s
 
     assert still_running, "the first run ended before the second: it may have waited for it"
     assert second.code == EXIT_LOCKED, second.stderr
-    assert second.stderr.splitlines() == [
+    assert unstamped(second.stderr) == [
         f"lo-sync: another lo-sync run holds {db}; try again when it ends"
     ]
     assert second.stdout == ""
@@ -147,7 +147,7 @@ def test_every_writing_command_respects_the_lock(setup, args):
         result = run_cli(config, *(str(db.parent / a) if a.endswith(".csv") else a for a in args))
 
     assert result.code == EXIT_LOCKED, result.stderr
-    assert result.stderr.splitlines() == [
+    assert unstamped(result.stderr) == [
         f"lo-sync: another lo-sync run holds {db}; try again when it ends"
     ]
     assert db.read_bytes() == before
@@ -243,7 +243,7 @@ def test_many_pairs_of_simultaneous_runs(sim, tmp_path):
             out, err = proc.communicate(timeout=120)
             assert proc.returncode in (0, EXIT_LOCKED), err
             if proc.returncode == EXIT_LOCKED:
-                assert err.startswith("lo-sync: another lo-sync run holds"), err
+                assert unstamped(err)[0].startswith("lo-sync: another lo-sync run holds"), err
             tally[proc.returncode] += 1
         assert_sound(db)
     assert tally[EXIT_LOCKED] > 0, tally

@@ -35,7 +35,7 @@ import pytest
 
 from lo_sync.simulator import Fault, Simulator, SimulatorConfig
 from tests.helpers.database import content_difference, content_of
-from tests.helpers.e2e import run_cli, secret_env, write_config
+from tests.helpers.e2e import run_cli, secret_env, unstamped, write_config
 
 PROVIDER_ORDER = ("coursera", "openclassrooms")  # the order the config lists them, and runs go
 HOT_JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
@@ -450,7 +450,7 @@ def test_sigterm_and_ctrl_c_stop_cleanly_with_one_line(mid_world, sig, scenario,
     assert stopped.signalled
     assert stopped.code == 130, stopped.stderr
     assert "Traceback" not in stopped.stderr
-    assert stopped.stderr.splitlines() == [
+    assert unstamped(stopped.stderr) == [
         "lo-sync: interrupted; what this run had not committed was rolled back"
     ]
 
@@ -468,7 +468,7 @@ def test_sigterm_and_ctrl_c_at_many_moments(large_world, sig, scenario):
         assert "Traceback" not in stopped.stderr
         if stopped.signalled and stopped.providers_done < len(PROVIDER_ORDER):
             assert stopped.code == 130, (trigger, stopped.stderr)
-            assert stopped.stderr.splitlines() == [
+            assert unstamped(stopped.stderr) == [
                 "lo-sync: interrupted; what this run had not committed was rolled back"
             ]
         # A signal landing after the last commit, as the interpreter shuts down, may end
