@@ -18,6 +18,7 @@ import click
 from lo_sync import __version__, jobs, sync
 from lo_sync.config import Config, ProviderConfig, load_config, resolve_config_path
 from lo_sync.errors import (
+    EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
     EXIT_USAGE,
     ConfigError,
@@ -28,8 +29,6 @@ from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import RedactingFilter
 from lo_sync.store import DEFAULT_BUSY_TIMEOUT, Store, disk_trouble
-
-EXIT_INTERRUPTED = 130
 
 
 @dataclass
@@ -144,8 +143,9 @@ def provider_options(func: Callable) -> Callable:
 
 
 def _on_sigterm(signum, frame):
-    # Same path as Ctrl-C: the open transaction rolls back and we say so.
-    raise KeyboardInterrupt
+    # Same path as Ctrl-C: the open transaction rolls back, the provider being run is
+    # recorded as interrupted (by what this names), and we say so.
+    raise KeyboardInterrupt("SIGTERM")
 
 
 @click.group(cls=LoSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})

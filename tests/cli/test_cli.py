@@ -12,6 +12,7 @@ import pytest
 
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
 from lo_sync.simulator.client_config import config_yaml
+from lo_sync.simulator.messages import Response
 from tests.helpers.e2e import run_cli, unstamped, write_config
 
 SMALL = SimulatorConfig(
@@ -334,6 +335,37 @@ def test_simulate_refuses_an_unknown_fault_as_a_usage_error():
     result = run_cli(None, "simulate", "--fault", "bogus")
     assert result.code == 2
     assert "--fault" in result.stderr and "unknown fault kind 'bogus'" in result.stderr
+
+
+# --- one provider's trouble never stops the others ---------------------------------------------
+
+
+def test_a_nesting_bomb_from_one_provider_fails_it_alone_on_record(tmp_path, sim):
+    """A page nested deeper than any decoder recurses: whatever it is reported as, it is
+    that provider's failure, recorded; the next provider runs."""
+    app = sim._app
+    original = app.handle
+
+    def handle(request):
+        if request.path.startswith("/coursera/") and not request.path.endswith("/token"):
+            depth = 200_000
+            return Response(200, b"[" * depth + b"]" * depth, {"Content-Type": "application/json"})
+        return original(request)
+
+    app.handle = handle
+    config = write_config(tmp_path, sim.url)
+
+    result = run_cli(config, "sync-catalog")
+
+    assert result.code == 1, result.stderr
+    lines = unstamped(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith("lo-sync: coursera: "), lines
+    assert "Traceback" not in result.stderr
+    assert "openclassrooms sync-catalog: 60 fetched, 60 created" in result.stdout
+    assert query(config, "SELECT provider, status FROM sync_runs ORDER BY id") == [
+        ("coursera", "failed"),
+        ("openclassrooms", "ok"),
+    ]
 
 
 # --- every stderr line stamped under cron --------------------------------------------------------
