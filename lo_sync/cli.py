@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import signal
 import sys
 import time
@@ -29,6 +30,12 @@ from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import RedactingFilter
 from lo_sync.store import DEFAULT_BUSY_TIMEOUT, Store, disk_trouble
+
+# A reader that closed our stdout (`lo-sync stats | head`): 128 + SIGPIPE, the status
+# a shell reports for coreutils or git in the same place, so `set -o pipefail` sees
+# what it sees for `cat | head`. Not 1 (Python's and Click's choice): 1 means a sync
+# failed, and a cron wrapper must not alert on a pager that was closed.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 @dataclass
@@ -93,7 +100,17 @@ class LoSyncGroup(click.Group):
         # Each line goes through a reporter, which stamps it as it stamps summaries.
         reporter = Reporter()
         try:
-            return super().invoke(ctx)
+            # Output a closed pipe refused shows at this flush, not as a traceback at exit.
+            try:
+                result = super().invoke(ctx)
+            except (SystemExit, click.exceptions.Exit):
+                sys.stdout.flush()
+                raise
+            sys.stdout.flush()
+            return result
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except LoSyncError as exc:
             reporter.error(exc)
             ctx.exit(exc.exit_code)
@@ -115,6 +132,18 @@ class LoSyncGroup(click.Group):
                 "nothing from the failing step was committed. Rerun with -vv for details"
             )
             ctx.exit(EXIT_SYNC_FAILED)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not meet
+    the closed pipe again (the recipe of Python's `signal` documentation)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file: a test's capture
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 provider_option = click.option(

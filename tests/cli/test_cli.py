@@ -6,14 +6,17 @@ import fcntl
 import hashlib
 import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
 from lo_sync.simulator.client_config import config_yaml
 from lo_sync.simulator.messages import Response
-from tests.helpers.e2e import run_cli, unstamped, write_config
+from tests.helpers.e2e import run_cli, secret_env, unstamped, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=120,
@@ -420,3 +423,31 @@ def test_at_a_terminal_lines_are_not_stamped_as_summaries_are_not(capsys):
     assert terminal_error == "lo-sync: interrupted"
     assert terminal_warning == "warning: careful"
     assert unstamped(cron_error) == ["lo-sync: interrupted"]
+
+
+# --- a closed pipe -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [("stats",), ("sync-catalog", "--dry-run")], ids=["stats", "dry-run"]
+)
+def test_output_into_a_closed_pipe_ends_quietly_with_141(config, args):
+    assert run_cli(config, "sync-catalog").code == 0
+    assert run_cli(config, "sync-stats").code == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `head` has read its lines and gone
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lo_sync", "--config", str(config), *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **secret_env()},
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""
