@@ -40,11 +40,15 @@ EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 @dataclass
 class App:
-    """What the global options name: the configuration, the database and the reporter."""
+    """What the global options name: the configuration, the database and the reporter.
 
-    config_option: str | None
-    db_option: str | None
-    reporter: Reporter
+    Global options may come before the command or after it, so the first of them to
+    be parsed creates the App (in the root context) and each sets what it names."""
+
+    config_option: str | None = None
+    db_option: str | None = None
+    reporter: Reporter = field(default_factory=Reporter)
+    verbose: int = 0
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
@@ -97,8 +101,8 @@ class LoSyncGroup(click.Group):
     """Turns every expected error into one line on stderr and its exit code."""
 
     def invoke(self, ctx: click.Context):
-        # Each line goes through a reporter, which stamps it as it stamps summaries.
-        reporter = Reporter()
+        # Each line goes through the reporter, which stamps it as it stamps summaries.
+        reporter = ctx.ensure_object(App).reporter
         try:
             # Output a closed pipe refused shows at this flush, not as a traceback at exit.
             try:
@@ -177,27 +181,54 @@ def _on_sigterm(signum, frame):
     raise KeyboardInterrupt("SIGTERM")
 
 
+def _set_global(ctx: click.Context, param: click.Parameter, value) -> None:
+    """Where a global option was given, before the command or after it, it lands here."""
+    if not value:
+        return
+    app = ctx.find_root().ensure_object(App)
+    if param.name == "config_option":
+        app.config_option = value
+    elif param.name == "db_option":
+        app.db_option = value
+    elif param.name == "quiet":
+        app.reporter.quiet = True
+    elif param.name == "verbose":
+        app.verbose += value  # `lo-sync -v sync-stats -v` is -vv
+        _configure_logging(app.verbose)
+
+
+GLOBAL_OPTIONS = {
+    ("--config", "config_option"): dict(
+        metavar="FILE", help="Configuration YAML. Default: $LO_SYNC_CONFIG, else ./config.yaml."
+    ),
+    ("--db", "db_option"): dict(metavar="FILE", help="SQLite database; overrides the config's."),
+    ("-q", "--quiet"): dict(
+        is_flag=True, help="Print nothing on success (errors still go to stderr)."
+    ),
+    ("-v", "verbose"): dict(count=True, help="Log HTTP and retry details to stderr (-vv: debug)."),
+}
+
+
+def global_options(func: Callable) -> Callable:
+    """--config, --db, -q and -v: on the group and on every command that reads the
+    config or the database, so they work after the command as well as before it."""
+    for decls, settings in reversed(GLOBAL_OPTIONS.items()):
+        option = click.option(*decls, expose_value=False, callback=_set_global, **settings)
+        func = option(func)
+    return func
+
+
 @click.group(cls=LoSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lo-sync")
-@click.option(
-    "--config",
-    "config_option",
-    metavar="FILE",
-    help="Configuration YAML. Default: $LO_SYNC_CONFIG, else ./config.yaml.",
-)
-@click.option("--db", "db_option", metavar="FILE", help="SQLite database; overrides the config's.")
-@click.option(
-    "-q", "--quiet", is_flag=True, help="Print nothing on success (errors still go to stderr)."
-)
-@click.option(
-    "-v", "--verbose", count=True, help="Log HTTP and retry details to stderr (-vv: debug)."
-)
+@global_options
 @click.pass_context
-def cli(ctx: click.Context, config_option, db_option, quiet, verbose):
+def cli(ctx: click.Context):
     """Sync course catalogs and learner statistics from Coursera and OpenClassrooms into SQLite."""
-    _configure_logging(verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    ctx.obj = App(config_option, db_option, Reporter(quiet=quiet))
+    ctx.ensure_object(App)
+
+
+_LOG_HANDLER = "lo_sync_handler"  # marks the handler we install, so -v set twice replaces it
 
 
 def _configure_logging(verbose: int) -> None:
@@ -205,6 +236,7 @@ def _configure_logging(verbose: int) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
+    handler.set_name(_LOG_HANDLER)
     # The summaries' timestamp (UTC, ISO 8601), so the log reads as one history.
     formatter = logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
@@ -216,11 +248,14 @@ def _configure_logging(verbose: int) -> None:
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     if verbose > 1:
         for name in ("urllib3", "tenacity"):
-            logging.getLogger(name).addHandler(handler)
-            logging.getLogger(name).setLevel(logging.DEBUG)
+            library = logging.getLogger(name)
+            library.handlers[:] = [h for h in library.handlers if h.get_name() != _LOG_HANDLER]
+            library.addHandler(handler)
+            library.setLevel(logging.DEBUG)
 
 
 @cli.command("sync-catalog")
+@global_options
 @provider_options
 @click.pass_obj
 def sync_catalog(app: App, providers, dry_run):
@@ -229,6 +264,7 @@ def sync_catalog(app: App, providers, dry_run):
 
 
 @cli.command("archive")
+@global_options
 @provider_options
 @click.option(
     "--max-archive",
@@ -248,6 +284,7 @@ def archive(app: App, providers, dry_run, max_archive, force):
 
 
 @cli.command("sync-stats")
+@global_options
 @provider_options
 @click.option(
     "--accept-regressions",
@@ -272,6 +309,7 @@ def learners():
 
 
 @learners.command("import")
+@global_options
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--dry-run", is_flag=True, help="Check the file and show what would change; write nothing."
@@ -293,6 +331,7 @@ def learners_import(app: App, csv_file: Path, dry_run: bool):
 
 
 @cli.command("stats")
+@global_options
 @provider_option
 @click.option("--course", metavar="ID", help="One line per learner for this course's external id.")
 @click.option(

@@ -451,3 +451,29 @@ def test_output_into_a_closed_pipe_ends_quietly_with_141(config, args):
 
     assert done.returncode == 141, done.stderr
     assert done.stderr == ""
+
+
+# --- global options where users type them --------------------------------------------------------
+
+
+def test_global_options_work_after_the_command_too(config):
+    other = config.parent / "other.db"
+    people = config.parent / "people.csv"
+    people.write_text("email,external_id,name\nada@example.com,1,Ada\n")
+
+    quiet = run_cli(None, "sync-catalog", "--config", str(config), "-q")
+    elsewhere = run_cli(None, "sync-catalog", "--provider", "coursera", "--config", str(config),
+                        "--db", str(other), "-vv")  # fmt: skip
+    imported = run_cli(None, "learners", "import", str(people), "--config", str(config))
+    report = run_cli(None, "stats", "--format", "csv", "--db", str(other))
+
+    assert quiet.code == 0, quiet.stderr
+    assert quiet.stdout == "" and quiet.stderr == ""
+    assert elsewhere.code == 0, elsewhere.stderr
+    assert "coursera sync-catalog: 120 fetched" in elsewhere.stdout
+    assert any(line.startswith("DEBUG ") for line in unstamped(elsewhere.stderr))
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("SELECT count(*) FROM courses").fetchall() == [(120,)]
+    assert imported.code == 0, imported.stderr
+    assert query(config, "SELECT email FROM learners") == [("ada@example.com",)]
+    assert report.code == 0, report.stderr  # no config needed: --db named the file
