@@ -425,6 +425,17 @@ def test_at_a_terminal_lines_are_not_stamped_as_summaries_are_not(capsys):
     assert unstamped(cron_error) == ["lo-sync: interrupted"]
 
 
+def test_a_message_holding_line_breaks_stays_one_stamped_line(capsys):
+    from lo_sync.output import Reporter
+
+    # e.g. a config key "\r" (the fuzzer's find) or a provider's text with newlines
+    Reporter(stdout=io.StringIO()).error("config.yaml: \r: unknown key\nand\u2028more")
+
+    assert unstamped(capsys.readouterr().err) == [
+        "lo-sync: config.yaml: \\r: unknown key\\nand\\u2028more"
+    ]
+
+
 # --- a closed pipe -------------------------------------------------------------------------------
 
 
