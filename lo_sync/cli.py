@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import signal
 import sys
 import time
@@ -19,6 +20,7 @@ import click
 from lo_sync import __version__, jobs, sync
 from lo_sync.config import Config, ProviderConfig, load_config, resolve_config_path
 from lo_sync.errors import (
+    EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
     EXIT_USAGE,
     ConfigError,
@@ -28,19 +30,27 @@ from lo_sync.errors import (
 from lo_sync.limits import parse_duration
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
-from lo_sync.redact import RedactingFilter, redact
-from lo_sync.store import Store, disk_trouble
+from lo_sync.redact import RedactingFilter
+from lo_sync.store import DEFAULT_BUSY_TIMEOUT, Store, disk_trouble
 
-EXIT_INTERRUPTED = 130
+# A reader that closed our stdout (`lo-sync stats | head`): 128 + SIGPIPE, the status
+# a shell reports for coreutils or git in the same place, so `set -o pipefail` sees
+# what it sees for `cat | head`. Not 1 (Python's and Click's choice): 1 means a sync
+# failed, and a cron wrapper must not alert on a pager that was closed.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 @dataclass
 class App:
-    """What the global options name: the configuration, the database and the reporter."""
+    """What the global options name: the configuration, the database and the reporter.
 
-    config_option: str | None
-    db_option: str | None
-    reporter: Reporter
+    Global options may come before the command or after it, so the first of them to
+    be parsed creates the App (in the root context) and each sets what it names."""
+
+    config_option: str | None = None
+    db_option: str | None = None
+    reporter: Reporter = field(default_factory=Reporter)
+    verbose: int = 0
     _config: Config | None = field(default=None, repr=False)
     max_runtime: float | None = None  # --max-runtime, in seconds
     started: float = field(default_factory=time.monotonic, repr=False)
@@ -55,9 +65,17 @@ class App:
     def db_path(self) -> Path:
         return Path(self.db_option) if self.db_option else self.config().database
 
+    def busy_timeout(self) -> float:
+        # A report or import given --db reads no config; it waits the default.
+        if self.db_option and self._config is None:
+            return DEFAULT_BUSY_TIMEOUT
+        return self.config().busy_timeout
+
     @contextmanager
     def database(self, *, write: bool) -> Iterator[jobs.Database]:
-        with jobs.open_database(self.db_path(), write=write) as database:
+        with jobs.open_database(
+            self.db_path(), write=write, busy_timeout=self.busy_timeout()
+        ) as database:
             for warning in database.store.warnings:
                 self.reporter.warn(warning)
             yield database
@@ -83,10 +101,11 @@ class App:
     def run(self, command: str, providers: tuple[str, ...], options: jobs.Options) -> NoReturn:
         """Run a provider command and exit with the worst provider's code."""
         selected = self.providers(providers)
-        deadline = jobs.command_deadline(self.config(), self.max_runtime, self.started)
+        config = self.config()
+        deadline = jobs.command_deadline(config, self.max_runtime, self.started)
         options = dataclasses.replace(options, deadline=deadline)
         with self.database(write=not options.dry_run) as database:
-            code = jobs.run(command, database, self.config(), selected, self.reporter, options)
+            code = jobs.run(command, database, config, selected, self.reporter, options)
         sys.exit(code)
 
 
@@ -94,15 +113,25 @@ class LoSyncGroup(click.Group):
     """Turns every expected error into one line on stderr and its exit code."""
 
     def invoke(self, ctx: click.Context):
+        # Each line goes through the reporter, which stamps it as it stamps summaries.
+        reporter = ctx.ensure_object(App).reporter
         try:
-            return super().invoke(ctx)
+            # Output a closed pipe refused shows at this flush, not as a traceback at exit.
+            try:
+                result = super().invoke(ctx)
+            except (SystemExit, click.exceptions.Exit):
+                sys.stdout.flush()
+                raise
+            sys.stdout.flush()
+            return result
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except LoSyncError as exc:
-            click.echo(f"lo-sync: {redact(exc)}", err=True)
+            reporter.error(exc)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo(
-                "lo-sync: interrupted; what this run had not committed was rolled back", err=True
-            )
+            reporter.error("interrupted; what this run had not committed was rolled back")
             ctx.exit(EXIT_INTERRUPTED)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -110,18 +139,27 @@ class LoSyncGroup(click.Group):
             trouble = disk_trouble(exc)
             if trouble:
                 logging.getLogger("lo_sync").debug("disk trouble", exc_info=True)
-                click.echo(
-                    f"lo-sync: {trouble}. Nothing from the failing step was committed", err=True
-                )
+                reporter.error(f"{trouble}. Nothing from the failing step was committed")
                 ctx.exit(EXIT_USAGE)
             # A bug, not a situation we planned for: still one line, still no secret.
             logging.getLogger("lo_sync").debug("internal error", exc_info=True)
-            click.echo(
-                f"lo-sync: internal error ({type(exc).__name__}: {redact(exc)}); "
-                "nothing from the failing step was committed. Rerun with -vv for details",
-                err=True,
+            reporter.error(
+                f"internal error ({type(exc).__name__}: {exc}); "
+                "nothing from the failing step was committed. Rerun with -vv for details"
             )
             ctx.exit(EXIT_SYNC_FAILED)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not meet
+    the closed pipe again (the recipe of Python's `signal` documentation)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file: a test's capture
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 provider_option = click.option(
@@ -160,37 +198,66 @@ class Duration(click.ParamType):
 
 
 def _on_sigterm(signum, frame):
-    # Same path as Ctrl-C: the open transaction rolls back and we say so.
-    raise KeyboardInterrupt
+    # Same path as Ctrl-C: the open transaction rolls back, the provider being run is
+    # recorded as interrupted (by what this names), and we say so.
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def _set_global(ctx: click.Context, param: click.Parameter, value) -> None:
+    """Where a global option was given, before the command or after it, it lands here."""
+    if not value:
+        return
+    app = ctx.find_root().ensure_object(App)
+    if param.name == "config_option":
+        app.config_option = value
+    elif param.name == "db_option":
+        app.db_option = value
+    elif param.name == "quiet":
+        app.reporter.quiet = True
+    elif param.name == "verbose":
+        app.verbose += value  # `lo-sync -v sync-stats -v` is -vv
+        _configure_logging(app.verbose)
+    elif param.name == "max_runtime":
+        app.max_runtime = value
+
+
+GLOBAL_OPTIONS = {
+    ("--config", "config_option"): dict(
+        metavar="FILE", help="Configuration YAML. Default: $LO_SYNC_CONFIG, else ./config.yaml."
+    ),
+    ("--db", "db_option"): dict(metavar="FILE", help="SQLite database; overrides the config's."),
+    ("-q", "--quiet"): dict(
+        is_flag=True, help="Print nothing on success (errors still go to stderr)."
+    ),
+    ("-v", "verbose"): dict(count=True, help="Log HTTP and retry details to stderr (-vv: debug)."),
+    ("--max-runtime", "max_runtime"): dict(
+        type=Duration(),
+        help="Time limit for the command (90s, 30m, 2h): past it, the provider being fetched "
+        "fails and nothing of it is applied. Default: the config's max_runtime, else 6h.",
+    ),
+}
+
+
+def global_options(func: Callable) -> Callable:
+    """--config, --db, -q and -v: on the group and on every command that reads the
+    config or the database, so they work after the command as well as before it."""
+    for decls, settings in reversed(GLOBAL_OPTIONS.items()):
+        option = click.option(*decls, expose_value=False, callback=_set_global, **settings)
+        func = option(func)
+    return func
 
 
 @click.group(cls=LoSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lo-sync")
-@click.option(
-    "--config",
-    "config_option",
-    metavar="FILE",
-    help="Configuration YAML. Default: $LO_SYNC_CONFIG, else ./config.yaml.",
-)
-@click.option("--db", "db_option", metavar="FILE", help="SQLite database; overrides the config's.")
-@click.option(
-    "-q", "--quiet", is_flag=True, help="Print nothing on success (errors still go to stderr)."
-)
-@click.option(
-    "-v", "--verbose", count=True, help="Log HTTP and retry details to stderr (-vv: debug)."
-)
-@click.option(
-    "--max-runtime",
-    type=Duration(),
-    help="Time limit for the command (90s, 30m, 2h): past it, the provider being fetched "
-    "fails and nothing of it is applied. Default: the config's max_runtime, else 6h.",
-)
+@global_options
 @click.pass_context
-def cli(ctx: click.Context, config_option, db_option, quiet, verbose, max_runtime):
+def cli(ctx: click.Context):
     """Sync course catalogs and learner statistics from Coursera and OpenClassrooms into SQLite."""
-    _configure_logging(verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    ctx.obj = App(config_option, db_option, Reporter(quiet=quiet), max_runtime=max_runtime)
+    ctx.ensure_object(App)
+
+
+_LOG_HANDLER = "lo_sync_handler"  # marks the handler we install, so -v set twice replaces it
 
 
 def _configure_logging(verbose: int) -> None:
@@ -198,17 +265,26 @@ def _configure_logging(verbose: int) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.set_name(_LOG_HANDLER)
+    # The summaries' timestamp (UTC, ISO 8601), so the log reads as one history.
+    formatter = logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     root = logging.getLogger("lo_sync")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     if verbose > 1:
         for name in ("urllib3", "tenacity"):
-            logging.getLogger(name).addHandler(handler)
-            logging.getLogger(name).setLevel(logging.DEBUG)
+            library = logging.getLogger(name)
+            library.handlers[:] = [h for h in library.handlers if h.get_name() != _LOG_HANDLER]
+            library.addHandler(handler)
+            library.setLevel(logging.DEBUG)
 
 
 @cli.command("sync-catalog")
+@global_options
 @provider_options
 @click.pass_obj
 def sync_catalog(app: App, providers, dry_run):
@@ -217,6 +293,7 @@ def sync_catalog(app: App, providers, dry_run):
 
 
 @cli.command("archive")
+@global_options
 @provider_options
 @click.option(
     "--max-archive",
@@ -236,6 +313,7 @@ def archive(app: App, providers, dry_run, max_archive, force):
 
 
 @cli.command("sync-stats")
+@global_options
 @provider_options
 @click.option(
     "--accept-regressions",
@@ -260,6 +338,7 @@ def learners():
 
 
 @learners.command("import")
+@global_options
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--dry-run", is_flag=True, help="Check the file and show what would change; write nothing."
@@ -281,6 +360,7 @@ def learners_import(app: App, csv_file: Path, dry_run: bool):
 
 
 @cli.command("stats")
+@global_options
 @provider_option
 @click.option("--course", metavar="ID", help="One line per learner for this course's external id.")
 @click.option(

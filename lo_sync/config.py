@@ -40,10 +40,13 @@ from lo_sync.limits import (
 )
 from lo_sync.providers import PROVIDERS
 from lo_sync.redact import register_secret
+from lo_sync.store.database import DEFAULT_BUSY_TIMEOUT
 
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "LO_SYNC_CONFIG"
+# The most `busy_timeout` may say: a night must not wait hours on a forgotten sqlite3 shell.
+MAX_BUSY_TIMEOUT = 600.0
 
 
 class _ConfigLoader(yaml.SafeLoader):
@@ -114,6 +117,7 @@ class Config:
     http: HttpSettings = HttpSettings()
     warnings: tuple[str, ...] = ()
     max_runtime: float = DEFAULT_MAX_RUNTIME  # seconds; --max-runtime overrides it
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT
 
 
 def resolve_config_path(option: str | None) -> Path:
@@ -156,7 +160,9 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
     if not isinstance(document, dict):
         raise ConfigError("the file must be a YAML mapping with 'database' and 'providers'", source)
 
-    _unknown_keys(document, {"database", "providers", "http", "max_runtime"}, "", problems)
+    _unknown_keys(
+        document, {"database", "providers", "http", "max_runtime", "busy_timeout"}, "", problems
+    )
 
     raw_database = document.get("database", "lo-sync.db")
     database = _expand(raw_database, "database", problems)
@@ -173,6 +179,7 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
             max_runtime = parse_duration(document["max_runtime"])
         except ValueError:
             problems.append(f"max_runtime: {DURATION_PROBLEM}")
+    busy_timeout = _parse_busy_timeout(document.get("busy_timeout"), problems)
 
     providers: dict[str, ProviderConfig] = {}
     section = document.get("providers")
@@ -196,7 +203,19 @@ def parse_config(document: Any, base_dir: Path, source: str = "config") -> Confi
         raise ConfigError(bounded_problems(problems), source)
     if not db_path.is_absolute():
         db_path = base_dir / db_path
-    return Config(None, db_path, providers, http, max_runtime=max_runtime)
+    return Config(
+        None, db_path, providers, http, max_runtime=max_runtime, busy_timeout=busy_timeout
+    )
+
+
+def _parse_busy_timeout(raw: Any, problems: list[str]) -> float:
+    if raw is None:
+        return DEFAULT_BUSY_TIMEOUT
+    number = _as_number(raw, float)
+    if number is None or not 0 <= number <= MAX_BUSY_TIMEOUT:
+        problems.append(f"busy_timeout: must be a number of seconds from 0 to {MAX_BUSY_TIMEOUT:g}")
+        return DEFAULT_BUSY_TIMEOUT
+    return number
 
 
 def _database_path(database: str, problems: list[str]) -> Path:

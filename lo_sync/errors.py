@@ -10,6 +10,7 @@ EXIT_SYNC_FAILED = 1
 EXIT_USAGE = 2
 EXIT_SAFETY = 3
 EXIT_LOCKED = 4
+EXIT_INTERRUPTED = 130
 
 
 class LoSyncError(Exception):
@@ -58,3 +59,25 @@ class LockHeld(LoSyncError):
     """Another lo-sync run is writing the same database."""
 
     exit_code = EXIT_LOCKED
+
+
+class DatabaseBusy(LoSyncError):
+    """Another program (a reader, a BI tool, sqlite3) held the database longer than
+    `busy_timeout`: the same remedy as a held lock, try again when it lets go."""
+
+    exit_code = EXIT_LOCKED
+
+
+class InternalError(LoSyncError):
+    """A bug met while running one provider: reported in one line and recorded as a
+    failed run like any other failure, so the next provider still runs."""
+
+    exit_code = EXIT_SYNC_FAILED
+
+
+class Interrupted(LoSyncError):
+    """The run was stopped from outside (e.g. a deadline). Like Ctrl-C and SIGTERM, it
+    rolls back and is recorded as an 'interrupted' run of the provider being run; no
+    later provider starts. The message says what stopped it."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -13,14 +13,21 @@ from pathlib import Path
 
 from lo_sync import sync
 from lo_sync.config import Config, ProviderConfig
-from lo_sync.errors import EXIT_OK, InputError, LoSyncError, SafetyAbort
+from lo_sync.errors import (
+    EXIT_OK,
+    InputError,
+    InternalError,
+    Interrupted,
+    LoSyncError,
+    SafetyAbort,
+)
 from lo_sync.fetch import Fetch
 from lo_sync.http import ApiClient, Deadline, RetryPolicy
 from lo_sync.limits import format_duration
 from lo_sync.lock import exclusive
 from lo_sync.output import Reporter
 from lo_sync.redact import redact
-from lo_sync.store import Store, missing_folder, utc_now
+from lo_sync.store import DEFAULT_BUSY_TIMEOUT, Store, disk_trouble, missing_folder, utc_now
 from lo_sync.sync import Outcome, Plan
 
 log = logging.getLogger("lo_sync.jobs")
@@ -47,17 +54,28 @@ class Database:
 
 
 @contextmanager
-def open_database(path: Path, *, write: bool) -> Iterator[Database]:
-    """The database, locked for writing, or opened read-only for a dry run or a report."""
+def open_database(
+    path: Path, *, write: bool, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Iterator[Database]:
+    """The database, locked for writing, or opened read-only for a dry run or a report.
+
+    SQLite giving up on another program's lock (outside a provider's guard, e.g. in a
+    report) is raised as the `DatabaseBusy` that says who held what for how long."""
     with ExitStack() as stack:
         private_fds: tuple[int, ...] = ()
         if write:
             if not path.parent.is_dir():
                 raise InputError(missing_folder(path))
             private_fds = (stack.enter_context(exclusive(path)),)
-        store = Store.open(path, readonly=not write)
+        store = Store.open(path, readonly=not write, busy_timeout=busy_timeout)
         stack.callback(store.close)
-        yield Database(store, private_fds)
+        try:
+            yield Database(store, private_fds)
+        except Exception as exc:
+            busy = store.busy(exc)
+            if busy is None:
+                raise
+            raise busy from None
 
 
 def command_deadline(config: Config, max_runtime: float | None, started: float) -> Deadline:
@@ -174,7 +192,13 @@ def run_provider(
     make_plan: Callable[[], Plan],
     apply: Callable[[Plan, str], int],
 ) -> Outcome:
-    """Plan and (unless dry) apply one provider; a failure is recorded and returned, not raised."""
+    """Plan and (unless dry) apply one provider; a failure is recorded and returned, not raised.
+
+    This is each provider's guard: a bug or a busy database fails this provider alone
+    (recorded, one line) and the next one runs. Two things still end the whole run:
+    an interruption, recorded as 'interrupted' for this provider and raised again, and
+    trouble with the disk, which every later provider would meet too.
+    """
     started_at = utc_now()
     try:
         plan = make_plan()
@@ -187,9 +211,53 @@ def run_provider(
         if dry_run:
             return Outcome(pcfg.name, plan)
         return Outcome(pcfg.name, plan, run_id=apply(plan, started_at))
+    except (KeyboardInterrupt, Interrupted) as exc:
+        # Ctrl-C raises a bare KeyboardInterrupt; cli.py's SIGTERM handler names itself.
+        what = str(exc) or "Ctrl-C"
+        message = f"interrupted ({what}); what this run had not committed was rolled back"
+        if not dry_run:
+            try:
+                store.runs.record_failed(command, pcfg.name, started_at, "interrupted", message)
+            except Exception:  # the interruption is what to report, not this
+                log.debug("recording the interrupted run of %s failed", pcfg.name, exc_info=True)
+        raise
     except LoSyncError as exc:
         status = "refused" if isinstance(exc, SafetyAbort) else "failed"
         log.debug("%s %s failed", command, pcfg.name, exc_info=True)
-        if not dry_run:
-            store.runs.record_failed(command, pcfg.name, started_at, status, redact(exc))
-        return Outcome(pcfg.name, error=exc)
+        return _failed(command, store, pcfg, started_at, status, exc, dry_run)
+    except Exception as exc:
+        if disk_trouble(exc):
+            raise
+        error = store.busy(exc)
+        if error is None:
+            # The traceback only in the debug log (-vv), redacted by the filter on its handler.
+            log.debug("%s %s: internal error", command, pcfg.name, exc_info=True)
+            error = InternalError(
+                f"internal error ({type(exc).__name__}: {exc}); nothing of its run was "
+                "committed. Rerun with -vv for details"
+            )
+        error.args = (f"{pcfg.name}: {error}",)
+        return _failed(command, store, pcfg, started_at, "failed", error, dry_run)
+
+
+def _failed(
+    command: str,
+    store: Store,
+    pcfg: ProviderConfig,
+    started_at: str,
+    status: str,
+    error: LoSyncError,
+    dry_run: bool,
+) -> Outcome:
+    """Record the failed run and return its outcome. When the record cannot be written
+    either (the database still busy), the error line says so instead."""
+    if not dry_run:
+        try:
+            store.runs.record_failed(command, pcfg.name, started_at, status, redact(error))
+        except Exception as exc:
+            if disk_trouble(exc):
+                raise
+            log.debug("recording the failed run of %s failed", pcfg.name, exc_info=True)
+            why = "the database stayed busy" if store.busy(exc) else f"{type(exc).__name__}: {exc}"
+            error.args = (f"{error} (not recorded in sync_runs: {why})",)
+    return Outcome(pcfg.name, error=error)

@@ -6,6 +6,7 @@ through `redact` on its way out.
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
 from typing import TextIO
@@ -15,6 +16,10 @@ import click
 from lo_sync.redact import redact
 from lo_sync.store import utc_now
 from lo_sync.sync import Outcome, Plan
+
+# What str.splitlines breaks a line at: inside a message (a config key holding "\r", a
+# provider's text) it would start a line of its own, without the stamp.
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 # A terminal shows the first rows of a plan; piped output (e.g. to a file) gets every row.
 TERMINAL_ROWS = 40
@@ -98,11 +103,10 @@ class Reporter:
         if outcome.error is not None:
             self.error(outcome.error)
         elif not self.quiet:
-            # Under cron the line lands in a log file: stamp it so the log reads as a history.
-            stamp = "" if self.interactive else utc_now() + " "
             prefix = "dry run: " if dry_run else ""
             self.line(
-                f"{stamp}{prefix}{outcome.provider} {command}: {summary(outcome.plan.counts)}"
+                f"{self.stamp()}{prefix}{outcome.provider} {command}: "
+                f"{summary(outcome.plan.counts)}"
             )
 
     def plan(self, plan: Plan, dry_run: bool) -> None:
@@ -139,12 +143,17 @@ class Reporter:
     def line(self, text: str) -> None:
         click.echo(redact(text), file=self.stdout)
 
-    def warn(self, text: str) -> None:
-        click.echo(redact(text), err=True)
+    def stamp(self) -> str:
+        """Under cron every line lands in a log file: stamped, the log reads as a history.
+        At a terminal the reader is watching the run happen and needs no stamp."""
+        return "" if self.interactive else utc_now() + " "
 
-    def error(self, error: BaseException) -> None:
-        stamp = "" if self.interactive else utc_now() + " "
-        click.echo(f"{stamp}lo-sync: {redact(error)}", err=True)
+    def warn(self, text: str) -> None:
+        click.echo(f"{self.stamp()}{one_line(redact(text))}", err=True)
+
+    def error(self, error: BaseException | str) -> None:
+        """One line on stderr: an error, an interruption, a refusal."""
+        click.echo(f"{self.stamp()}lo-sync: {one_line(redact(error))}", err=True)
 
     def table(self, rows: list[dict], title: str | None = None) -> None:
         if not rows:
@@ -175,6 +184,11 @@ class Reporter:
         for line in cells:
             table.add_row(*line)
         self.console.print(table)
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks written as escapes (`\\n`), so it stays one line."""
+    return LINE_BREAKS.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def summary(counts: dict[str, int]) -> str:

@@ -29,10 +29,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from lo_sync.errors import DatabaseBusy
 from lo_sync.store import database
 from lo_sync.store.archive import Archive
 from lo_sync.store.catalog import Catalog, CatalogDiff, CatalogStage
-from lo_sync.store.database import disk_trouble, missing_folder
+from lo_sync.store.database import DEFAULT_BUSY_TIMEOUT, disk_trouble, missing_folder
 from lo_sync.store.learners import Learners
 from lo_sync.store.progress import Progress, ProgressDiff, ProgressStage
 from lo_sync.store.reports import Reports
@@ -47,6 +48,7 @@ from lo_sync.store.schema import (
 
 __all__ = [
     "COURSE_FIELDS",
+    "DEFAULT_BUSY_TIMEOUT",
     "PROGRESS_FIELDS",
     "CatalogDiff",
     "CatalogStage",
@@ -64,11 +66,18 @@ __all__ = [
 class Store:
     """A connection to the lo-sync database, and its domains."""
 
-    def __init__(self, db: sqlite_utils.Database, path: Path | None, readonly: bool):
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        path: Path | None,
+        readonly: bool,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ):
         self.db = db
         self.conn = db.conn
         self.path = path
         self.readonly = readonly
+        self.busy_timeout = busy_timeout
         self.runs = Runs(self.conn, readonly)
         self.catalog = Catalog(self.conn)
         self.archive = Archive(self.conn)
@@ -79,16 +88,26 @@ class Store:
         self.warnings: tuple[str, ...] = ()
 
     @classmethod
-    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+    def open(
+        cls, path: Path, *, readonly: bool = False, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    ) -> Store:
         """Open (or, unless read-only, create) the database and bring its schema up to date.
 
         Read-only opens of a missing file plan against an empty in-memory schema:
-        a dry run must not create the file.
+        a dry run must not create the file. Each statement waits up to `busy_timeout`
+        seconds for another program's lock on the file.
         """
-        store = cls(*database.connect(path, readonly))
+        store = cls(*database.connect(path, readonly, busy_timeout), busy_timeout)
         warning = database.link_warning(path)
         store.warnings = (warning,) if warning else ()
         return store
+
+    def busy(self, exc: BaseException) -> DatabaseBusy | None:
+        """`exc` as what to tell the operator, when it is SQLite giving up on a lock
+        another program held on this file longer than `busy_timeout`."""
+        if not database.is_busy(exc):
+            return None
+        return DatabaseBusy(database.busy_message(self.path, self.busy_timeout))
 
     def close(self) -> None:
         self.conn.close()

@@ -13,11 +13,18 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from lo_sync.errors import InputError
+from lo_sync.errors import DatabaseBusy, InputError
 from lo_sync.store.schema import known_migrations, migrations
 
+# How long a statement waits for another program's lock on the file before it fails
+# (seconds; the config's `busy_timeout`). A reader blocks lo-sync only while lo-sync
+# commits; a writer (or a BI tool holding a transaction open) blocks it throughout.
+DEFAULT_BUSY_TIMEOUT = 5.0
 
-def connect(path: Path, readonly: bool) -> tuple[sqlite_utils.Database, Path | None, bool]:
+
+def connect(
+    path: Path, readonly: bool, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> tuple[sqlite_utils.Database, Path | None, bool]:
     """Open (or, unless read-only, create) the database and bring its schema up to date:
     (database, path it was opened from, readonly).
 
@@ -59,7 +66,7 @@ def connect(path: Path, readonly: bool) -> tuple[sqlite_utils.Database, Path | N
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         db = sqlite_utils.Database(conn)
-        _configure(conn, readonly)
+        _configure(conn, readonly, busy_timeout)
         _check_and_migrate(db, path, readonly)
     except sqlite3.DatabaseError as exc:
         if conn is not None:
@@ -70,7 +77,9 @@ def connect(path: Path, readonly: bool) -> tuple[sqlite_utils.Database, Path | N
             # connection cannot roll back. Rolling it back restores the last
             # committed state, as any SQLite reader does on open; then read.
             _roll_back_hot_journal(path)
-            return connect(path, readonly=True)
+            return connect(path, readonly=True, busy_timeout=busy_timeout)
+        if is_busy(exc):
+            raise DatabaseBusy(busy_message(path, busy_timeout)) from None
         raise InputError(_describe_open_error(path, exc)) from None
     return db, path, readonly
 
@@ -101,13 +110,15 @@ def _in_memory() -> sqlite_utils.Database:
     return db
 
 
-def _configure(conn: sqlite3.Connection, readonly: bool) -> None:
+def _configure(
+    conn: sqlite3.Connection, readonly: bool, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> None:
     # The default rollback journal, not WAL: one batch writer a night needs no
     # concurrent-writer machinery, a crash leaves a hot journal SQLite rolls
     # back on the next open, and a dry run can open the file read-only without
     # creating -wal/-shm files beside it. synchronous=NORMAL is durable at
     # each commit in this mode on modern filesystems and cheaper than FULL.
-    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     # Caches are bounded so memory stays flat however large the fetch.
     conn.execute("PRAGMA cache_size = -16384")  # 16 MiB
@@ -150,6 +161,19 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite gave up waiting for another connection's lock on the file."""
+    code = getattr(exc, "sqlite_errorcode", None) or 0
+    return isinstance(exc, sqlite3.OperationalError) and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def busy_message(path: Path | None, busy_timeout: float) -> str:
+    return (
+        f"another process held {path} for {busy_timeout:g} s; try again when it ends, "
+        "or raise busy_timeout in the config to wait longer"
+    )
 
 
 def disk_trouble(exc: BaseException) -> str | None:

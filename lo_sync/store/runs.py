@@ -38,10 +38,14 @@ class Runs:
     def record_failed(
         self, command: str, provider: str, started_at: str, status: str, message: str
     ) -> None:
-        """Record a run that failed or was refused, in its own transaction (a dry run
-        records nothing)."""
+        """Record a run that failed, was refused or was interrupted, in its own transaction
+        (a dry run records nothing)."""
         if self.readonly:
             return
+        if self.conn.in_transaction:
+            # What the failed run left open (an interruption can land between BEGIN and
+            # the `try` that would roll it back) must not commit with its record.
+            self.conn.execute("ROLLBACK")
         with transaction(self.conn):
             self.insert(command, provider, started_at, status, {}, message)
 

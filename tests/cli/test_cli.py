@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
-from tests.helpers.e2e import run_cli, write_config
+from lo_sync.simulator.client_config import config_yaml
+from lo_sync.simulator.messages import Response
+from tests.helpers.e2e import run_cli, secret_env, unstamped, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=120,
@@ -345,3 +351,153 @@ def test_max_runtime_must_be_a_duration_from_a_second_to_a_day(value, tmp_path):
     assert result.exit_code == 2
     assert "--max-runtime" in result.output
     assert "must be a duration such as 90s, 30m or 2h, from 1s to 24h" in result.output
+
+
+# --- one provider's trouble never stops the others ---------------------------------------------
+
+
+def test_a_nesting_bomb_from_one_provider_fails_it_alone_on_record(tmp_path, sim):
+    """A page nested deeper than any decoder recurses: whatever it is reported as, it is
+    that provider's failure, recorded; the next provider runs."""
+    app = sim._app
+    original = app.handle
+
+    def handle(request):
+        if request.path.startswith("/coursera/") and not request.path.endswith("/token"):
+            depth = 200_000
+            return Response(200, b"[" * depth + b"]" * depth, {"Content-Type": "application/json"})
+        return original(request)
+
+    app.handle = handle
+    config = write_config(tmp_path, sim.url)
+
+    result = run_cli(config, "sync-catalog")
+
+    assert result.code == 1, result.stderr
+    lines = unstamped(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith("lo-sync: coursera: "), lines
+    assert "Traceback" not in result.stderr
+    assert "openclassrooms sync-catalog: 60 fetched, 60 created" in result.stdout
+    assert query(config, "SELECT provider, status FROM sync_runs ORDER BY id") == [
+        ("coursera", "failed"),
+        ("openclassrooms", "ok"),
+    ]
+
+
+# --- every stderr line stamped under cron --------------------------------------------------------
+
+
+def test_every_line_on_stderr_under_cron_carries_the_summaries_timestamp(tmp_path, sim):
+    literal = tmp_path / "literal"
+    literal.mkdir()
+    readable = literal / "config.yaml"
+    readable.write_text(
+        config_yaml(sim.url, CREDENTIALS, literal_secrets=True, database="lo-sync.db")
+    )
+    readable.chmod(0o644)
+    broken = write_config(tmp_path, sim.url, **{"group: Sales Academy": "grop: Sales Academy"})
+    failing = tmp_path / "failing"
+    failing.mkdir()
+    failing_config = write_config(
+        failing, sim.url, **{CREDENTIALS["openclassrooms"]["organization_id"]: "9999"}
+    )
+
+    warned = run_cli(readable, "-vv", "sync-catalog")  # a warning, log lines, summaries
+    config_error = run_cli(broken, "sync-catalog")
+    provider_error = run_cli(failing_config, "sync-catalog")
+
+    assert warned.code == 0, warned.stderr
+    lines = unstamped(warned.stderr)
+    assert [line for line in lines if line.startswith("warning: ")] == [
+        f"warning: {readable} holds a literal client_secret for coursera, openclassrooms and is "
+        "readable by other users; use ${VAR} or chmod 600"
+    ]
+    assert any(line.startswith("DEBUG urllib3.") for line in lines), lines
+    summaries = [line.split(" ")[0] for line in unstamped(warned.stdout)]
+    assert summaries == ["coursera", "openclassrooms"]
+    assert config_error.code == 2
+    assert unstamped(config_error.stderr)[0].startswith(f"lo-sync: {broken}: ")
+    assert provider_error.code == 1
+    assert unstamped(provider_error.stderr)[0].startswith("lo-sync: openclassrooms: ")
+
+
+def test_at_a_terminal_lines_are_not_stamped_as_summaries_are_not(capsys):
+    from lo_sync.output import Reporter
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    Reporter(stdout=Terminal()).error("interrupted")
+    Reporter(stdout=Terminal()).warn("warning: careful")
+    Reporter(stdout=io.StringIO()).error("interrupted")
+
+    terminal_error, terminal_warning, cron_error = capsys.readouterr().err.splitlines()
+    assert terminal_error == "lo-sync: interrupted"
+    assert terminal_warning == "warning: careful"
+    assert unstamped(cron_error) == ["lo-sync: interrupted"]
+
+
+def test_a_message_holding_line_breaks_stays_one_stamped_line(capsys):
+    from lo_sync.output import Reporter
+
+    # e.g. a config key "\r" (the fuzzer's find) or a provider's text with newlines
+    Reporter(stdout=io.StringIO()).error("config.yaml: \r: unknown key\nand\u2028more")
+
+    assert unstamped(capsys.readouterr().err) == [
+        "lo-sync: config.yaml: \\r: unknown key\\nand\\u2028more"
+    ]
+
+
+# --- a closed pipe -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [("stats",), ("sync-catalog", "--dry-run")], ids=["stats", "dry-run"]
+)
+def test_output_into_a_closed_pipe_ends_quietly_with_141(config, args):
+    assert run_cli(config, "sync-catalog").code == 0
+    assert run_cli(config, "sync-stats").code == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `head` has read its lines and gone
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lo_sync", "--config", str(config), *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **secret_env()},
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""
+
+
+# --- global options where users type them --------------------------------------------------------
+
+
+def test_global_options_work_after_the_command_too(config):
+    other = config.parent / "other.db"
+    people = config.parent / "people.csv"
+    people.write_text("email,external_id,name\nada@example.com,1,Ada\n")
+
+    quiet = run_cli(None, "sync-catalog", "--config", str(config), "-q")
+    elsewhere = run_cli(None, "sync-catalog", "--provider", "coursera", "--config", str(config),
+                        "--db", str(other), "-vv")  # fmt: skip
+    imported = run_cli(None, "learners", "import", str(people), "--config", str(config))
+    report = run_cli(None, "stats", "--format", "csv", "--db", str(other))
+
+    assert quiet.code == 0, quiet.stderr
+    assert quiet.stdout == "" and quiet.stderr == ""
+    assert elsewhere.code == 0, elsewhere.stderr
+    assert "coursera sync-catalog: 120 fetched" in elsewhere.stdout
+    assert any(line.startswith("DEBUG ") for line in unstamped(elsewhere.stderr))
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("SELECT count(*) FROM courses").fetchall() == [(120,)]
+    assert imported.code == 0, imported.stderr
+    assert query(config, "SELECT email FROM learners") == [("ada@example.com",)]
+    assert report.code == 0, report.stderr  # no config needed: --db named the file

@@ -138,6 +138,41 @@ def test_openclassrooms_defaults_come_from_the_contract():
     assert config.http == HttpSettings()
 
 
+def test_busy_timeout_is_seconds_to_wait_for_another_programs_lock(tmp_path):
+    def parsed(**document):
+        return parse_config(
+            {"providers": {"coursera": coursera_settings()}, **document}, base_dir=tmp_path
+        )
+
+    assert parsed().busy_timeout == 5.0
+    assert parsed(busy_timeout="0.25").busy_timeout == 0.25  # the loader keeps numbers as text
+    assert parsed(busy_timeout="0").busy_timeout == 0.0
+    for bad in ("-1", "601", "soon", "nan", True):
+        assert problems_of(
+            {"providers": {"coursera": coursera_settings()}, "busy_timeout": bad}
+        ) == ["busy_timeout: must be a number of seconds from 0 to 600"], bad
+
+
+def test_busy_timeout_survives_loading_a_file(tmp_path):
+    path = write_config(
+        tmp_path,
+        f"""\
+        busy_timeout: 30
+        providers:
+          coursera:
+            org_id: c37xwraOSFytEjHm5uQEEA
+            client_id: crs-client
+            client_secret: {COURSERA_SECRET}
+            group: Coursera learners
+        """,
+        mode=0o644,  # with the literal-secret warning, which rebuilds the Config
+    )
+
+    config = load_config(path)
+
+    assert config.busy_timeout == 30.0 and config.warnings
+
+
 def test_absolute_database_path_is_kept(tmp_path):
     config = parse_config(
         {"database": "/var/lib/lo-sync/lo.db", "providers": {"coursera": coursera_settings()}},
@@ -213,7 +248,8 @@ def test_every_problem_is_reported_at_once_each_naming_its_key():
     )
 
     assert problems == [
-        "databse: unknown key (expected one of: database, http, max_runtime, providers)",
+        "databse: unknown key (expected one of: busy_timeout, database, http, max_runtime, "
+        "providers)",
         "http.retries: unknown key (expected one of: connect_timeout, max_attempts, "
         "max_response_mb, max_retry_wait, page_size, read_timeout, request_deadline)",
         "http.max_attempts: must be a positive integer",
@@ -691,7 +727,7 @@ def test_three_thousand_problems_are_reported_as_ten_and_a_count():
 
     problems = caught.value.problems
     assert len(problems) == 11
-    assert problems[0].startswith("unknown_0: unknown key (expected one of: database, ")
+    assert problems[0].startswith("unknown_0: unknown key (expected one of: busy_timeout, ")
     assert problems[-1] == "… and 2,990 more problems"
     assert len(str(caught.value)) < 2000
 
@@ -702,7 +738,9 @@ def test_a_problem_shows_a_few_characters_of_a_huge_key_and_is_itself_bounded():
     missing = "${" + "V" * 100_000 + "}"
     (env_problem,) = problems_of({"providers": {"coursera": coursera_settings(group=missing)}})
 
-    assert key_problem.startswith("k" * 59 + "…: unknown key (expected one of: database")
+    assert key_problem.startswith(
+        "k" * 59 + "…: unknown key (expected one of: busy_timeout, database"
+    )
     assert len(env_problem) == 300 and env_problem.endswith("…")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -10,6 +11,20 @@ from pathlib import Path
 
 from lo_sync.simulator import CREDENTIALS
 from lo_sync.simulator.client_config import SECRET_VARS, config_yaml
+
+# What starts every line lo-sync writes to stderr under cron, as it starts every summary.
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
+
+
+def unstamped(text: str) -> list[str]:
+    """The lines of `text` (stderr, or stdout's summaries, under cron) without their
+    timestamp; fails on a line that has none."""
+    lines = []
+    for line in text.splitlines():
+        stamp = STAMP.match(line)
+        assert stamp, f"a line without the timestamp: {line!r}"
+        lines.append(line[stamp.end() :])
+    return lines
 
 
 @dataclass

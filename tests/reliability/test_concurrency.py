@@ -23,7 +23,7 @@ import pytest
 from lo_sync.errors import EXIT_LOCKED
 from lo_sync.simulator import Fault, Simulator, SimulatorConfig
 from tests.helpers.database import content_difference, content_of
-from tests.helpers.e2e import run_cli, secret_env, write_config
+from tests.helpers.e2e import run_cli, secret_env, unstamped, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=200,
@@ -117,7 +117,7 @@ def test_a_second_run_exits_4_at_once_and_the_first_completes_untouched(setup, s
 
     assert still_running, "the first run ended before the second: it may have waited for it"
     assert second.code == EXIT_LOCKED, second.stderr
-    assert second.stderr.splitlines() == [
+    assert unstamped(second.stderr) == [
         f"lo-sync: another lo-sync run holds {db}; try again when it ends"
     ]
     assert second.stdout == ""
@@ -147,7 +147,7 @@ def test_every_writing_command_respects_the_lock(setup, args):
         result = run_cli(config, *(str(db.parent / a) if a.endswith(".csv") else a for a in args))
 
     assert result.code == EXIT_LOCKED, result.stderr
-    assert result.stderr.splitlines() == [
+    assert unstamped(result.stderr) == [
         f"lo-sync: another lo-sync run holds {db}; try again when it ends"
     ]
     assert db.read_bytes() == before
@@ -227,6 +227,58 @@ def test_a_dry_run_during_a_real_run_neither_waits_for_nor_disturbs_it(setup, si
     assert content_of(db) == expected
 
 
+# Another program's hold on the file (not lo-sync's lock): a writer mid-transaction, or a
+# reader whose open transaction keeps the commit waiting (a BI tool stepping through rows).
+HOLDS = {
+    "writer": "BEGIN IMMEDIATE; INSERT INTO course_tags VALUES ('coursera', 'x', 'held')",
+    "reader": "BEGIN; SELECT count(*) FROM courses",
+}
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+for statement in sys.argv[2].split(";"):
+    conn.execute(statement).fetchall()
+print("holding", flush=True)
+sys.stdin.read()  # until the test closes it
+"""
+
+
+@pytest.mark.parametrize("hold", sorted(HOLDS))
+def test_a_database_another_program_holds_is_waited_for_busy_timeout_then_named(setup, hold):
+    config, db = setup
+    config.write_text(config.read_text() + "busy_timeout: 0.5\n")
+    before = content_of(db)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db), HOLDS[hold]],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        started = time.monotonic()
+        result = run_cli(config, "sync-catalog")
+        took = time.monotonic() - started
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+    assert result.code == EXIT_LOCKED, result.stderr
+    held = (
+        f"another process held {db} for 0.5 s; try again when it ends, "
+        "or raise busy_timeout in the config to wait longer"
+    )
+    # Each provider waited (its write, then its failure's record) and failed alone.
+    assert unstamped(result.stderr) == [
+        f"lo-sync: {provider}: {held} (not recorded in sync_runs: the database stayed busy)"
+        for provider in ("coursera", "openclassrooms")
+    ]
+    assert "internal error" not in result.stderr
+    assert 2 * 0.5 <= took < 30, took
+    assert_sound(db)
+    assert content_of(db) == before
+
+
 @pytest.mark.slow
 def test_many_pairs_of_simultaneous_runs(sim, tmp_path):
     """Twenty rounds of two commands started together against one database."""
@@ -243,7 +295,7 @@ def test_many_pairs_of_simultaneous_runs(sim, tmp_path):
             out, err = proc.communicate(timeout=120)
             assert proc.returncode in (0, EXIT_LOCKED), err
             if proc.returncode == EXIT_LOCKED:
-                assert err.startswith("lo-sync: another lo-sync run holds"), err
+                assert unstamped(err)[0].startswith("lo-sync: another lo-sync run holds"), err
             tally[proc.returncode] += 1
         assert_sound(db)
     assert tally[EXIT_LOCKED] > 0, tally

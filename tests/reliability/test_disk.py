@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from lo_sync.simulator import Simulator, SimulatorConfig
-from tests.helpers.e2e import run_cli, secret_env, write_config
+from tests.helpers.e2e import run_cli, secret_env, unstamped, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=150,
@@ -107,7 +107,7 @@ def run(env, db: Path, args: tuple[str, ...]):
 
 def assert_one_clear_line(result, *phrases: str) -> None:
     assert result.code == 2, (result.code, result.stderr)
-    lines = result.stderr.splitlines()
+    lines = unstamped(result.stderr)
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("lo-sync: ") and "Traceback" not in result.stderr
     for phrase in phrases:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from lo_sync.cli import cli
 from lo_sync.simulator import CREDENTIALS
 from lo_sync.simulator.client_config import config_yaml
-from tests.helpers.e2e import secret_env
+from tests.helpers.e2e import secret_env, unstamped
 
 DEFAULT = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MANY = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -40,7 +40,7 @@ def assert_usage_error(result, named: str) -> None:
     assert result.exit_code == 2, (result.exit_code, output, result.exception)
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in output
-    assert output.startswith("lo-sync: ") or output.startswith("Usage:"), output
+    assert output.startswith("Usage:") or unstamped(output)[0].startswith("lo-sync: "), output
     assert named in output, output
 
 

@@ -21,7 +21,7 @@ from lo_sync.cli import cli
 from lo_sync.redact import RedactingFilter, redact, register_secret
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
 from lo_sync.simulator.client_config import SECRET_VARS
-from tests.helpers.e2e import run_cli, secret_env, write_config
+from tests.helpers.e2e import run_cli, secret_env, unstamped, write_config
 
 SMALL = SimulatorConfig(
     coursera_contents=60,
@@ -493,7 +493,7 @@ def test_a_lock_path_that_is_a_symlink_is_refused_and_its_target_left_alone(
     result = run_cli(config, "sync-catalog", "--provider", "openclassrooms")
 
     assert result.code == 2, result.stderr
-    assert result.stderr.splitlines() == [
+    assert unstamped(result.stderr) == [
         f"lo-sync: lock file {tmp_path / 'lo-sync.db.lock'} is a symbolic link; lo-sync does "
         "not write through links (remove it: lo-sync creates the file itself)"
     ]
@@ -546,6 +546,7 @@ def test_a_database_linked_to_a_file_others_can_open_warns(tmp_path, victim, mod
 
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.output.splitlines() if "warning" in line]
+    warnings = [w[w.index("warning") :] for w in warnings]
     if warned:
         assert warnings == [
             f"warning: database {tmp_path / 'lo-sync.db'} links to {real}, which other users "
@@ -575,7 +576,7 @@ def test_a_journal_path_that_is_a_symlink_is_refused_and_its_target_left_alone(
     result = run_cli(config, "sync-catalog", "--provider", "openclassrooms")
 
     assert result.code == 2
-    assert result.stderr.splitlines() == [
+    assert unstamped(result.stderr) == [
         f"lo-sync: {journal} is a symbolic link; neither SQLite nor lo-sync writes through "
         "links (remove it)"
     ]
