@@ -200,24 +200,25 @@ def apply_archive(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: st
 def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
     """What to store when a provider reports new values for a progress row.
 
-    Returns (merged row, {field: (old, new)} to record, regression kind) where the
-    kind is 0 (none), 1 (provider reported less; the row keeps what it had) or
-    2 (provider reported less and the operator accepted it). A completion never
-    silently disappears: without --accept-regressions, completed, completed_at and
-    progress never go down.
+    Returns (merged row, {field: (old, new)} to record, regression kind, the fields
+    the provider lowered) where the kind is 0 (none), 1 (provider reported less; the
+    row keeps what it had) or 2 (provider reported less and the operator accepted
+    it). A completion never silently disappears: without --accept-regressions,
+    completed, completed_at and progress never go down. The rest of the row (score,
+    time spent, last activity...) follows the provider either way, so only the
+    lowered fields carry the regression kind in the history.
     """
-    dropped = (
-        fetched["completed"] < stored["completed"]
-        or fetched["progress_percent"] < stored["progress_percent"]
-    )
+    lowered = {f for f in ("completed", "progress_percent") if fetched[f] < stored[f]}
+    if "completed" in lowered and fetched["completed_at"] != stored["completed_at"]:
+        lowered.add("completed_at")
     merged = {**fetched, "regression": 0}
     kind = 0
-    if dropped and accept_regressions:
+    if lowered and accept_regressions:
         kind = 2
-    elif dropped:
+    elif lowered:
         kind = 1
         merged["regression"] = 1
-        if stored["completed"] and not fetched["completed"]:
+        if "completed" in lowered:
             merged["completed"] = 1
             merged["completed_at"] = stored["completed_at"]
         merged["progress_percent"] = max(stored["progress_percent"], fetched["progress_percent"])
@@ -228,20 +229,20 @@ def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
     }
     if kind == 1 and not stored["regression"]:
         # Record what the provider claimed, once, so the drop is on file.
-        for f in ("completed", "completed_at", "progress_percent"):
-            if fetched[f] != stored[f]:
-                changes[f] = (stored[f], fetched[f])
+        for f in lowered:
+            changes[f] = (stored[f], fetched[f])
     elif kind == 1:
         kind = 0  # already on file from an earlier run; nothing new to count
-    return merged, changes, kind
+        lowered = set()
+    return merged, changes, kind, frozenset(lowered)
 
 
 def _progress_changes(diff: ProgressDiff, accept: bool) -> Iterator[Change]:
     """The rows of the diff that change once merged, as `ProgressDiff.apply` takes them."""
     for stored, fetched in diff.differing():
-        merged, changes, kind = merge_progress(stored, fetched, accept)
+        merged, changes, kind, lowered = merge_progress(stored, fetched, accept)
         if changes:
-            yield merged, changes, kind
+            yield merged, changes, kind, lowered
 
 
 def plan_stats(
@@ -262,7 +263,7 @@ def plan_stats(
     counts = dict(diff.counts)
     plan = Plan("sync-stats", pcfg.name, counts, rejected=rejected, payload=diff)
     updated = regressions = 0
-    for merged, changes, kind in _progress_changes(diff, accept_regressions):
+    for merged, changes, kind, _ in _progress_changes(diff, accept_regressions):
         updated += 1
         regressions += kind != 0
         who = f"{merged['course_external_id']} / {merged['learner_email']}"
