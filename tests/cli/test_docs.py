@@ -49,7 +49,10 @@ def test_every_table_and_column_is_documented(tmp_path):
 
 
 def test_no_placeholder_is_left_in_the_readme():
-    assert not re.search(r"\b[A-Z]{6,}_?[A-Z]*\b\n", README.replace("README", ""))
+    # A constant the code defines (MAPPING_VERSION) is a name, not a placeholder.
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "lo_sync").rglob("*.py"))
+    words = re.findall(r"\b([A-Z]{6,}_?[A-Z]*)\b\n", README.replace("README", ""))
+    assert not [w for w in words if not re.search(rf"^{w} = ", code, re.M)], words
 
 
 ROOT = Path(__file__).resolve().parents[2]
