@@ -382,11 +382,9 @@ class ProgressDiff:
                     *key,
                 )
             )
+            kinds = dict.fromkeys(lowered, int(regression))
             history.extend(
-                (
-                    run_id, self.provider, *key, field, text(old), text(new),
-                    int(regression) if field in lowered else 0, now,
-                )  # fmt: skip
+                (run_id, self.provider, *key, field, text(old), text(new), kinds.get(field, 0), now)
                 for field, (old, new) in fields.items()
             )
             if len(updates) >= BATCH:
