@@ -50,6 +50,15 @@ class Reports:
         )
         return list(dicts(cursor))
 
+    def course_known(self, provider: str | None, course: str) -> bool:
+        """Whether the catalog or the statistics hold this course id (at `provider`)."""
+        only = " AND provider = ?" if provider else ""
+        params = (course, provider) if provider else (course,)
+        return any(
+            self.conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?{only}", params).fetchone()
+            for table, column in (("courses", "external_id"), ("progress", "course_external_id"))
+        )
+
     def has_learners(self) -> bool:
         """Whether reports can keep to the company's own learners."""
         return any_learners(self.conn)

@@ -491,3 +491,33 @@ def test_courses_not_in_the_catalog_are_counted_over_stored_and_new_rows(store):
 
     assert plan.counts["not_in_catalog"] == 3
     assert any("77, 78, 79" in n for n in plan.notes)
+
+
+def test_courses_missing_right_after_a_catalog_sync_are_not_sent_back_to_run_it(store):
+    catalog = sync.plan_catalog(store, OC, [[oc_course(1)]])
+    run_id = sync.apply_catalog(store, OC, catalog, "2026-11-23T03:00:00Z")
+
+    plan, _ = stats(store, OC, [oc_progress(1, "a@x.io"), oc_progress(77, "a@x.io")])
+
+    (note,) = [n for n in plan.notes if "77" in n]
+    assert note == (
+        f"1 course with statistics is not in the openclassrooms catalog (its latest "
+        f"sync-catalog, run {run_id}, did not list it): 77"
+    )
+
+
+def test_notes_count_in_the_singular_and_plural():
+    assert (sync.plural(1, "course"), sync.plural(1234, "row")) == ("1 course", "1,234 rows")
+
+
+def test_a_course_id_nobody_knows_is_an_error_not_an_empty_report(store):
+    from lo_sync.errors import InputError
+    from lo_sync.report import statistics_rows
+
+    stats(store, COURSERA, [coursera_enrollment(1, "a@x.io")])
+
+    assert [r["learner_email"] for r in statistics_rows(store, (), "c-1")] == ["a@x.io"]
+    with pytest.raises(InputError, match="no course 'NOSUCHID' at any provider"):
+        statistics_rows(store, (), "NOSUCHID")
+    with pytest.raises(InputError, match="no course 'c-1' at openclassrooms"):
+        statistics_rows(store, ("openclassrooms",), "c-1")
