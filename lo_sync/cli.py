@@ -343,18 +343,26 @@ def learners():
 @click.option(
     "--dry-run", is_flag=True, help="Check the file and show what would change; write nothing."
 )
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="The file's encoding, e.g. cp1252 or latin-1. Default: UTF-8 (UTF-16 with a BOM).",
+)
 @click.pass_obj
-def learners_import(app: App, csv_file: Path, dry_run: bool):
-    """Import learners from a CSV with the header email,external_id,name (re-importing updates)."""
-    from lo_sync.learners import import_learners, read_learners_csv
+def learners_import(app: App, csv_file: Path, dry_run: bool, encoding: str | None):
+    """Import learners from a CSV with the columns email, external_id and name (re-importing
+    updates; other columns are ignored; comma, semicolon or tab separated)."""
+    from lo_sync.learners import import_learners, read_learners_file
 
-    rows = read_learners_csv(csv_file)
+    read = read_learners_file(csv_file, encoding)
+    rows = read.rows
     with app.store(write=not dry_run) as store:
         created, updated = import_learners(store, rows, dry_run=dry_run)
     prefix = "dry run: " if dry_run else ""
+    how = f" ({read.how_read()})" if read.how_read() else ""
     if not app.reporter.quiet or dry_run:
         app.reporter.line(
-            f"{prefix}learners: {len(rows):,} in file, {created:,} created, "
+            f"{prefix}learners: {len(rows):,} in file{how}, {created:,} created, "
             f"{updated:,} updated, {len(rows) - created - updated:,} unchanged"
         )
 

@@ -99,7 +99,7 @@ class Reporter:
 
     def outcome(self, command: str, outcome: Outcome, dry_run: bool) -> None:
         if outcome.plan is not None and (dry_run or self.interactive):
-            self.plan(outcome.plan, dry_run)
+            self.plan(outcome.plan, dry_run, outcome.run_id)
         if outcome.error is not None:
             self.error(outcome.error)
         elif not self.quiet:
@@ -109,7 +109,7 @@ class Reporter:
                 f"{summary(outcome.plan.counts)}"
             )
 
-    def plan(self, plan: Plan, dry_run: bool) -> None:
+    def plan(self, plan: Plan, dry_run: bool, run_id: int | None = None) -> None:
         heading = f"{plan.provider} {plan.command}" + (
             " (dry run: nothing written)" if dry_run else ""
         )
@@ -128,7 +128,8 @@ class Reporter:
                 table.add_row(action, redact(ident), redact(detail))
             hidden = plan.more_changes + max(0, len(plan.changes) - TERMINAL_ROWS)
             if hidden:
-                table.add_row("…", "", f"and {hidden:,} more (pipe the dry run to a file for all)")
+                rest = where_the_rest_is(plan, dry_run, run_id)
+                table.add_row("…", "", f"and {hidden:,} more {rest}")
             self.console.print(table)
             for note in plan.notes:
                 self.console.print(f"  note: {redact(note)}")
@@ -136,7 +137,8 @@ class Reporter:
             for action, ident, detail in plan.changes:
                 self.line(f"{plan.provider} {action} {ident}: {detail}")
             if plan.more_changes:
-                self.line(f"{plan.provider} … and {plan.more_changes:,} more")
+                rest = where_the_rest_is(plan, dry_run, None)
+                self.line(f"{plan.provider} … and {plan.more_changes:,} more {rest}")
             for note in plan.notes:
                 self.line(f"{plan.provider} note: {note}")
 
@@ -167,20 +169,33 @@ class Reporter:
             for line in [header, *cells]:
                 self.line("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
             return
+        from rich import box
         from rich.table import Table
 
-        table = Table(title=title, title_justify="left")
+        # A rule under the header and one space between columns, no frame: seven
+        # columns with 22-character ids fit 100 columns with room for titles, which
+        # then wrap between words rather than being squeezed mid-word.
+        table = Table(
+            title=title,
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            collapse_padding=True,
+        )
         for i, name in enumerate(rows[0]):
-            # Ids and numbers never wrap mid-token (headers wrap between words);
-            # free text such as titles folds instead.
-            widest = max(len(line[i]) for line in cells)
+            header = name.replace("_", " ")
             textual = any(isinstance(row[name], str) and " " in row[name] for row in rows)
-            table.add_column(
-                name.replace("_", " "),
-                min_width=min(widest, 12) if textual else widest,
-                overflow="fold",
-                justify="left" if textual or i < 2 else "right",
-            )
+            if textual:
+                # Free text such as titles takes the width left and wraps between
+                # words; only a word longer than the column folds.
+                table.add_column(header, ratio=1, overflow="fold", justify="left")
+                continue
+            # Ids and numbers get their width and never wrap; their headers wrap
+            # between words. rich would otherwise squeeze the widest column (the
+            # titles) before wrapping a long header such as "average progress percent".
+            width = max(len(w) for w in [*(line[i] for line in cells), *header.split()])
+            table.add_column(header, width=width, justify="left" if i < 2 else "right")
         for line in cells:
             table.add_row(*line)
         self.console.print(table)
@@ -191,6 +206,24 @@ def one_line(text: str) -> str:
     return LINE_BREAKS.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+def where_the_rest_is(plan: Plan, dry_run: bool, run_id: int | None) -> str:
+    """Where the rows a terminal does not show can be read, in parentheses."""
+    if run_id is not None:  # applied: the database has every change
+        if plan.command == "sync-stats":
+            return f"(all in progress_history and progress, run {run_id})"
+        return f"(all in course_changes, run {run_id})"
+    if plan.command == "sync-stats":
+        return "(a statistics plan lists only a sample)"
+    if not dry_run:  # refused: nothing was written
+        return "(nothing written; --dry-run piped to a file lists them all)"
+    return "(pipe the dry run to a file for all)"
+
+
 def summary(counts: dict[str, int]) -> str:
-    parts = [f"{counts[k]:,} {k.replace('_', ' ')}" for k in COUNT_ORDER if k in counts]
+    parts = [f"{counts[k]:,} {_label(k, counts[k])}" for k in COUNT_ORDER if k in counts]
     return ", ".join(parts) if parts else "nothing to do"
+
+
+def _label(key: str, count: int) -> str:
+    # The other counts read as adjectives ("1 updated"); only this one is a noun.
+    return "regression" if key == "regressions" and count == 1 else key.replace("_", " ")

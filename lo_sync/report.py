@@ -9,11 +9,18 @@ import json
 import sys
 from typing import Any, TextIO
 
+from lo_sync.errors import InputError
 from lo_sync.output import Reporter
 from lo_sync.store import Store
 
 
 def statistics_rows(store: Store, providers: tuple[str, ...], course: str | None) -> list[dict]:
+    if course and not any(store.reports.course_known(p, course) for p in providers or (None,)):
+        where = " or ".join(providers) if providers else "any provider"
+        raise InputError(
+            f"no course {course!r} at {where}: neither the catalog nor the statistics hold "
+            "it. `lo-sync stats` lists the course ids it knows"
+        )
     # Once the company has imported its people, only they count: provider rows
     # for people who left or were never matched stay stored but out of the report.
     company_only = store.reports.has_learners()

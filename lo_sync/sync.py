@@ -112,9 +112,7 @@ def plan_catalog(
     for row in diff.created():
         plan.changes.append(("create", row["external_id"], row["title"]))
     for external_id, fields in diff.updated():
-        detail = "; ".join(
-            f"{f}: {_short(old)} → {_short(new)}" for f, (old, new) in fields.items()
-        )
+        detail = "; ".join(f"{f}: {change_text(old, new)}" for f, (old, new) in fields.items())
         plan.changes.append(("update", external_id, detail))
     for row in diff.missing():
         plan.changes.append(("missing", row["external_id"], row["title"]))
@@ -200,24 +198,25 @@ def apply_archive(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: st
 def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
     """What to store when a provider reports new values for a progress row.
 
-    Returns (merged row, {field: (old, new)} to record, regression kind) where the
-    kind is 0 (none), 1 (provider reported less; the row keeps what it had) or
-    2 (provider reported less and the operator accepted it). A completion never
-    silently disappears: without --accept-regressions, completed, completed_at and
-    progress never go down.
+    Returns (merged row, {field: (old, new)} to record, regression kind, the fields
+    the provider lowered) where the kind is 0 (none), 1 (provider reported less; the
+    row keeps what it had) or 2 (provider reported less and the operator accepted
+    it). A completion never silently disappears: without --accept-regressions,
+    completed, completed_at and progress never go down. The rest of the row (score,
+    time spent, last activity...) follows the provider either way, so only the
+    lowered fields carry the regression kind in the history.
     """
-    dropped = (
-        fetched["completed"] < stored["completed"]
-        or fetched["progress_percent"] < stored["progress_percent"]
-    )
+    lowered = {f for f in ("completed", "progress_percent") if fetched[f] < stored[f]}
+    if "completed" in lowered and fetched["completed_at"] != stored["completed_at"]:
+        lowered.add("completed_at")
     merged = {**fetched, "regression": 0}
     kind = 0
-    if dropped and accept_regressions:
+    if lowered and accept_regressions:
         kind = 2
-    elif dropped:
+    elif lowered:
         kind = 1
         merged["regression"] = 1
-        if stored["completed"] and not fetched["completed"]:
+        if "completed" in lowered:
             merged["completed"] = 1
             merged["completed_at"] = stored["completed_at"]
         merged["progress_percent"] = max(stored["progress_percent"], fetched["progress_percent"])
@@ -228,20 +227,20 @@ def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
     }
     if kind == 1 and not stored["regression"]:
         # Record what the provider claimed, once, so the drop is on file.
-        for f in ("completed", "completed_at", "progress_percent"):
-            if fetched[f] != stored[f]:
-                changes[f] = (stored[f], fetched[f])
+        for f in lowered:
+            changes[f] = (stored[f], fetched[f])
     elif kind == 1:
         kind = 0  # already on file from an earlier run; nothing new to count
-    return merged, changes, kind
+        lowered = set()
+    return merged, changes, kind, frozenset(lowered)
 
 
 def _progress_changes(diff: ProgressDiff, accept: bool) -> Iterator[Change]:
     """The rows of the diff that change once merged, as `ProgressDiff.apply` takes them."""
     for stored, fetched in diff.differing():
-        merged, changes, kind = merge_progress(stored, fetched, accept)
+        merged, changes, kind, lowered = merge_progress(stored, fetched, accept)
         if changes:
-            yield merged, changes, kind
+            yield merged, changes, kind, lowered
 
 
 def plan_stats(
@@ -262,11 +261,11 @@ def plan_stats(
     counts = dict(diff.counts)
     plan = Plan("sync-stats", pcfg.name, counts, rejected=rejected, payload=diff)
     updated = regressions = 0
-    for merged, changes, kind in _progress_changes(diff, accept_regressions):
+    for merged, changes, kind, _ in _progress_changes(diff, accept_regressions):
         updated += 1
         regressions += kind != 0
         who = f"{merged['course_external_id']} / {merged['learner_email']}"
-        detail = "; ".join(f"{f}: {_short(o)} → {_short(n)}" for f, (o, n) in changes.items())
+        detail = "; ".join(f"{f}: {change_text(o, n)}" for f, (o, n) in changes.items())
         if kind and len(plan.notes) < SAMPLE:
             verb = "accepted" if kind == 2 else "kept the stored values"
             plan.notes.append(f"regression {who}: provider reports less ({verb}): {detail}")
@@ -295,17 +294,17 @@ def plan_stats(
     missing_courses, missing_sample = diff.courses_not_in_catalog(5)
     counts.update(unmatched=unmatched, ambiguous=ambiguous, not_in_catalog=missing_courses)
     if unmatched:
-        plan.notes.append(f"{unmatched} rows match no learner, e.g. {', '.join(unmatched_sample)}")
+        plan.notes.append(
+            f"{plural(unmatched, 'row')} {'matches' if unmatched == 1 else 'match'} no learner, "
+            f"e.g. {', '.join(unmatched_sample)}"
+        )
     if ambiguous:
         plan.notes.append(
-            f"{ambiguous} rows match more than one learner and are linked to none: "
-            + ", ".join(ambiguous_sample)
+            f"{plural(ambiguous, 'row')} {'matches' if ambiguous == 1 else 'match'} more than "
+            "one learner and linked to none: " + ", ".join(ambiguous_sample)
         )
     if missing_courses:
-        plan.notes.append(
-            f"{missing_courses} courses are not in the catalog yet (run sync-catalog): "
-            + ", ".join(missing_sample)
-        )
+        plan.notes.append(_not_in_catalog(store, pcfg.name, missing_courses, missing_sample))
     for reason, _ in rejected[:SAMPLE]:
         plan.notes.append(f"rejected record: {reason}")
 
@@ -356,8 +355,54 @@ def _notes(plan: Plan) -> str | None:
     return "\n".join(plan.notes) or None
 
 
+def _not_in_catalog(store: Store, provider: str, count: int, sample: list[str]) -> str:
+    courses = plural(count, "course")
+    latest = store.runs.latest("sync-catalog", provider)
+    if latest is not None and latest["status"] == "ok":
+        # The catalog is as fresh as it gets: rerunning it would not help.
+        return (
+            f"{courses} with statistics {'is' if count == 1 else 'are'} not in the {provider} "
+            f"catalog (its latest sync-catalog, run {latest['id']}, did not list "
+            f"{'it' if count == 1 else 'them'}): " + ", ".join(sample)
+        )
+    return (
+        f"{courses} {'is' if count == 1 else 'are'} not in the catalog yet "
+        "(run sync-catalog): " + ", ".join(sample)
+    )
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 course', '2 courses', '1,234 rows'."""
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
+
+
+def _text(value: Any) -> str:
+    return "∅" if value is None else str(value).replace("\n", " ")
+
+
 def _short(value: Any, width: int = 60) -> str:
-    if value is None:
-        return "∅"
-    text = str(value).replace("\n", " ")
+    text = _text(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def change_text(old: Any, new: Any, width: int = 60) -> str:
+    """`old → new`, each side at most `width` characters. When a long text changes
+    past its start, both sides are cut around the first difference, with the
+    same context before it, so the change is what shows."""
+    a, b = _text(old), _text(new)
+    if len(a) <= width and len(b) <= width:
+        return f"{a} → {b}"
+    pairs = enumerate(zip(a, b, strict=False))
+    first = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+    # Cut from the start when the difference shows there; else keep a third of the
+    # width as context before it.
+    start = 0 if first < width - width // 3 else first - width // 3
+    return f"{_window(a, start, width)} → {_window(b, start, width)}"
+
+
+def _window(text: str, start: int, width: int) -> str:
+    """At most `width` characters of `text` from `start`, with … where it is cut."""
+    if start == 0:
+        return _short(text, width)
+    rest = text[start:]
+    return "…" + (rest if len(rest) < width else rest[: width - 2] + "…")

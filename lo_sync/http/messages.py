@@ -28,16 +28,20 @@ def network_reason(exc: Exception) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out"
     text = str(exc)
-    for marker in (
-        "Connection refused",
-        "Connection reset",
-        "Name or service not known",
-        "Remote end closed connection",
-        "IncompleteRead",
-    ):
+    for marker, reason in _NETWORK_REASONS.items():
         if marker in text:
-            return marker.lower()
+            return reason
     return "network error"
+
+
+# What the exception text holds, and what the operator reads.
+_NETWORK_REASONS = {
+    "Connection refused": "connection refused",
+    "Connection reset": "connection reset",
+    "Name or service not known": "name or service not known",
+    "Remote end closed connection": "remote end closed connection",
+    "IncompleteRead": "the answer was cut short",
+}
 
 
 def certificate_problem(exc: Exception) -> str | None:

@@ -1,6 +1,6 @@
 """Coursera for Business: catalog from `/contents`, statistics from `/enrollmentReports`.
 
-Paths, field names and units per ../shared/provider-apis.md; they live here and nowhere else.
+Paths, field names and units per docs/provider-contracts.md; they live here and nowhere else.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 
 Only OpenClassrooms' general conventions are public (bearer auth, bare JSON arrays,
 `Range: items=` paging); paths and fields are the project's choice, per
-../shared/provider-apis.md, and live here and nowhere else.
+docs/provider-contracts.md, and live here and nowhere else.
 """
 
 from __future__ import annotations

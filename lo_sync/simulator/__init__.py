@@ -2,7 +2,7 @@
 
 No machine here reaches the real providers, so lo-sync's tests, demo and
 benchmarks run against this simulator: a real HTTP server on 127.0.0.1 that
-follows `shared/provider-apis.md` strictly, serves deterministic data of any
+follows `docs/provider-contracts.md` strictly, serves deterministic data of any
 size (generated per page, never held in memory), can play "the next night"
 (`day=2`) and can misbehave on demand (`Fault`).
 

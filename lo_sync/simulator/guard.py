@@ -1,6 +1,6 @@
 """The one request path both simulated providers answer through.
 
-It is as strict as the contract (`shared/provider-apis.md`): a request the real
+It is as strict as the contract (`docs/provider-contracts.md`): a request the real
 API would refuse is refused here too (bad paging parameters, a malformed Range,
 a token from the other provider, another organization), so a lenient simulator
 cannot hide a client bug. Checks run in the order a gateway-fronted API applies

@@ -45,8 +45,9 @@ _INSERT_RAW = f"INSERT INTO stage_progress_raw VALUES ({placeholders(len(STAGED_
 _STORED = stored_row("progress", "p", PROGRESS_KEY)
 _NEW = staged_not_stored("stage_progress", "progress", "p", PROGRESS_KEY)
 
-# (merged row, {field: (old, new)}, regression kind) for each row to update.
-Change = tuple[dict, dict[str, tuple[Any, Any]], int]
+# (merged row, {field: (old, new)}, regression kind, the fields the provider lowered)
+# for each row to update; only the lowered fields' history carries the kind.
+Change = tuple[dict, dict[str, tuple[Any, Any]], int, frozenset[str]]
 
 
 class SeenRows(Protocol):
@@ -361,11 +362,12 @@ class ProgressDiff:
         )
 
     def _update(self, run_id: int, now: str, changes: Iterable[Change]) -> None:
-        """Write merged rows and their history: (merged row, {field: (old, new)}, kind)."""
+        """Write merged rows and their history: (merged row, {field: (old, new)}, kind,
+        lowered fields)."""
         history: list[tuple] = []
         updates: list[tuple] = []
         assignments = ", ".join(f"{f} = ?" for f in (*PROGRESS_FIELDS, "regression", "row_hash"))
-        for merged, fields, regression in changes:
+        for merged, fields, regression, lowered in changes:
             key = (merged["course_external_id"], merged["learner_email"])
             # A row that keeps values the provider no longer reports is not the
             # provider's row: no fingerprint, so every run compares it in full.
@@ -380,8 +382,9 @@ class ProgressDiff:
                     *key,
                 )
             )
+            kinds = dict.fromkeys(lowered, int(regression))
             history.extend(
-                (run_id, self.provider, *key, field, text(old), text(new), int(regression), now)
+                (run_id, self.provider, *key, field, text(old), text(new), kinds.get(field, 0), now)
                 for field, (old, new) in fields.items()
             )
             if len(updates) >= BATCH:

@@ -17,7 +17,10 @@ class Reports:
         cursor = self.conn.execute(
             f"""
             SELECT p.provider, p.course_external_id AS course, c.title,
-                   count(*) AS learners_started,
+                   -- Enrolled is not started: a row at 0 % that is not completed
+                   -- is a learner who has not opened the course yet.
+                   count(*) FILTER (WHERE p.completed = 1 OR p.progress_percent > 0)
+                       AS learners_started,
                    sum(p.completed) AS learners_completed,
                    round(avg(p.progress_percent), 1) AS average_progress_percent,
                    round(sum(coalesce(p.time_spent_minutes, 0)), 1) AS time_spent_minutes
@@ -46,6 +49,15 @@ class Reports:
             (*params, course),
         )
         return list(dicts(cursor))
+
+    def course_known(self, provider: str | None, course: str) -> bool:
+        """Whether the catalog or the statistics hold this course id (at `provider`)."""
+        only = " AND provider = ?" if provider else ""
+        params = (course, provider) if provider else (course,)
+        return any(
+            self.conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?{only}", params).fetchone()
+            for table, column in (("courses", "external_id"), ("progress", "course_external_id"))
+        )
 
     def has_learners(self) -> bool:
         """Whether reports can keep to the company's own learners."""

@@ -49,4 +49,39 @@ def test_every_table_and_column_is_documented(tmp_path):
 
 
 def test_no_placeholder_is_left_in_the_readme():
-    assert not re.search(r"\b[A-Z]{6,}_?[A-Z]*\b\n", README.replace("README", ""))
+    # A constant the code defines (MAPPING_VERSION) is a name, not a placeholder.
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "lo_sync").rglob("*.py"))
+    words = re.findall(r"\b([A-Z]{6,}_?[A-Z]*)\b\n", README.replace("README", ""))
+    assert not [w for w in words if not re.search(rf"^{w} = ", code, re.M)], words
+
+
+ROOT = Path(__file__).resolve().parents[2]
+_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _prose(text: str) -> str:
+    return re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+
+
+def _relative_links(text: str) -> list[str]:
+    prose = _prose(text)
+    return [t for t in _LINK.findall(prose) if not re.match(r"^[a-z][a-z0-9+.-]*:", t)]
+
+
+def _anchor(heading: str) -> str:
+    # GitHub's rule: lower case, drop punctuation, spaces become hyphens.
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_relative_link_in_the_readme_resolves_inside_the_repo():
+    anchors = {_anchor(h) for h in re.findall(r"^#+ (.+)$", _prose(README), re.M)}
+    links = _relative_links(README)
+    assert links, "the README links nothing?"
+    for link in links:
+        path, _, fragment = link.partition("#")
+        if not path:
+            assert fragment in anchors, f"README links #{fragment}, which is no heading"
+            continue
+        target = (ROOT / path).resolve()
+        assert target.is_relative_to(ROOT), f"README links {link}, outside the repository"
+        assert target.exists(), f"README links {link}, which is not in the repository"

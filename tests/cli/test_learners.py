@@ -61,3 +61,91 @@ def test_reimporting_updates_and_counts_what_changed(tmp_path):
         ("a@x.io", "9"),
         ("b@x.io", None),
     ]
+
+
+# --- what HR exports look like -----------------------------------------------------------------
+
+
+def write_bytes(tmp_path, data: bytes):
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    return path
+
+
+def test_a_semicolon_separated_export_with_extra_columns_is_read(tmp_path):
+    from lo_sync.learners import read_learners_file
+
+    path = write(
+        tmp_path,
+        "Employee No;Email;External_ID;Name;Department\n"
+        "17;ada@x.io;E1;Ada Lovelace;R&D\n18;bob@x.io;;Bob, Jr.;Sales\n",
+    )
+
+    read = read_learners_file(path)
+
+    assert read.rows == [
+        {"email": "ada@x.io", "external_id": "E1", "name": "Ada Lovelace"},
+        {"email": "bob@x.io", "external_id": None, "name": "Bob, Jr."},
+    ]
+    assert read.how_read() == "semicolon-separated; ignored columns: Employee No, Department"
+
+
+def test_a_tab_separated_utf16_export_with_a_bom_is_read(tmp_path):
+    text = "email\texternal_id\tname\r\nrene@x.io\tE1\tRené\r\n"
+    path = write_bytes(tmp_path, text.encode("utf-16"))
+
+    assert read_learners_csv(path) == [{"email": "rene@x.io", "external_id": "E1", "name": "René"}]
+
+
+def test_a_latin1_export_is_refused_with_what_to_do_then_read_with_encoding(tmp_path):
+    path = write_bytes(
+        tmp_path, "email,external_id,name\nrene@x.io,E1,René Dupont\n".encode("latin-1")
+    )
+
+    with pytest.raises(InputError) as error:
+        read_learners_csv(path)
+    message = str(error.value)
+    assert "line 2" in message and "0xE9" in message
+    assert "'rene@x.io,E1,René Dupont'" in message  # how it reads as Windows-1252
+    assert "--encoding cp1252" in message and "CSV UTF-8" in message
+
+    assert read_learners_csv(path, encoding="latin-1") == [
+        {"email": "rene@x.io", "external_id": "E1", "name": "René Dupont"}
+    ]
+
+
+def test_an_unknown_encoding_name_is_a_usage_error_naming_the_option(tmp_path):
+    path = write(tmp_path, "email,external_id,name\na@x.io,1,A\n")
+    with pytest.raises(InputError, match="--encoding latin-9000: not an encoding"):
+        read_learners_csv(path, encoding="latin-9000")
+
+
+def test_a_header_without_the_needed_columns_says_which_and_what_to_do(tmp_path):
+    path = write(tmp_path, "Mail;Employee;Name\na@x.io;1;A\n")
+    with pytest.raises(InputError) as error:
+        read_learners_csv(path)
+    message = str(error.value)
+    assert "no column email, external_id (its columns: mail, employee, name)" in message
+    assert "other columns are ignored" in message
+
+
+def test_the_cli_imports_a_latin1_export_with_encoding_and_says_how_it_read_it(tmp_path):
+    from click.testing import CliRunner
+
+    from lo_sync.cli import cli
+
+    path = write_bytes(
+        tmp_path, "email;external_id;name;team\nrene@x.io;E1;René;A\n".encode("cp1252")
+    )
+    runner = CliRunner()
+    args = ["--db", str(tmp_path / "db.sqlite"), "learners", "import", str(path)]
+
+    refused = runner.invoke(cli, args)
+    done = runner.invoke(cli, [*args, "--encoding", "cp1252"])
+
+    assert refused.exit_code == 2 and "--encoding cp1252" in refused.output
+    assert done.exit_code == 0, done.output
+    assert done.output == (
+        "learners: 1 in file (read as cp1252; semicolon-separated; ignored columns: team), "
+        "1 created, 0 updated, 0 unchanged\n"
+    )

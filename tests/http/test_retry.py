@@ -198,3 +198,12 @@ def test_body_never_valid_json_is_a_provider_error_after_every_attempt(api, clie
     )
     assert data_requests(api) == 4
     assert len(sleeps) == 3
+
+
+def test_a_body_cut_short_reads_as_words_not_an_exception_name():
+    from lo_sync.http.messages import network_reason
+
+    failure = requests.exceptions.ChunkedEncodingError(
+        "Connection broken: IncompleteRead(12 bytes read)"
+    )
+    assert network_reason(failure) == "the answer was cut short"

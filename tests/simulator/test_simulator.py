@@ -1,4 +1,4 @@
-"""The provider simulator honours the contract in shared/provider-apis.md.
+"""The provider simulator honours the contract in docs/provider-contracts.md.
 
 These tests talk HTTP to a real Simulator on a free port, the way lo-sync does,
 and check the strict edges (what the real APIs refuse), the paging styles, the

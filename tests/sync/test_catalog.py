@@ -181,3 +181,26 @@ def test_a_title_with_a_lone_surrogate_is_set_aside_not_a_crash(store):
     assert rows(store, "SELECT reason FROM rejected_records") == [
         ("title holds text that is not valid Unicode",)
     ]
+
+
+def test_a_long_text_changed_past_its_start_shows_the_first_difference_in_context(store):
+    intro = "Learn the foundations of machine learning with hands-on labs. "
+    run_catalog(store, OC, [[oc_course(1, description=intro + "Taught in French.")]])
+
+    plan, _ = run_catalog(store, OC, [[oc_course(1, description=intro + "Taught in English.")]])
+
+    ((_, _, detail),) = plan.changes
+    old, new = detail.removeprefix("description: ").split(" → ")
+    assert "Taught in French." in old and "Taught in English." in new
+    assert old.startswith("…") and new.startswith("…") and len(old) <= 60 and len(new) <= 60
+
+
+def test_change_text_cuts_both_sides_at_the_same_place_and_keeps_short_values_whole():
+    assert sync.change_text("a", None) == "a → ∅"
+    old, new = sync.change_text("x" * 100 + "OLD" + "y" * 100, "x" * 100 + "NEW" + "y" * 100).split(
+        " → "
+    )
+    assert old == "…" + "x" * 20 + "OLD" + "y" * 35 + "…"
+    assert new == "…" + "x" * 20 + "NEW" + "y" * 35 + "…"
+    start = sync.change_text("Intro. " + "z" * 80, "Intro! " + "z" * 80)
+    assert start == "Intro. " + "z" * 52 + "… → Intro! " + "z" * 52 + "…"

@@ -150,6 +150,58 @@ def test_a_kept_regression_is_counted_once_not_every_night(store):
     assert plan.counts["regressions"] == 0 and plan.counts["updated"] == 0
 
 
+def test_a_regressed_row_flags_only_the_fields_kept_out_and_applies_the_rest(store):
+    stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=100, completed=True)])
+
+    _, run_id = stats(
+        store,
+        COURSERA,
+        [
+            coursera_enrollment(
+                1, "a@x.io", progress=30, grade=0.8, approxTotalCourseHrs=3,
+                lastActivityAt=1_763_000_000_000,
+            )
+        ],
+    )  # fmt: skip
+
+    assert progress(
+        store, "progress_percent, completed, score_percent, time_spent_minutes, last_activity_at"
+    ) == [(100.0, 1, 80.0, 180.0, "2025-11-13T02:13:20Z")]
+    history = dict(
+        rows(
+            store,
+            "SELECT field, regression FROM progress_history WHERE run_id = ?",
+            (run_id,),
+        )
+    )
+    assert history == {
+        "completed": 1,
+        "completed_at": 1,
+        "progress_percent": 1,
+        "score_percent": 0,
+        "time_spent_minutes": 0,
+        "last_activity_at": 0,
+        "regression": 0,
+    }
+
+
+def test_an_accepted_regression_flags_only_the_lowered_fields(store):
+    stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=60)])
+
+    _, run_id = stats(
+        store,
+        COURSERA,
+        [coursera_enrollment(1, "a@x.io", progress=40, grade=0.5)],
+        accept_regressions=True,
+    )
+
+    assert rows(
+        store,
+        "SELECT field, regression FROM progress_history WHERE run_id = ? ORDER BY field",
+        (run_id,),
+    ) == [("progress_percent", 2), ("score_percent", 0)]
+
+
 def test_accept_regressions_takes_the_providers_values(store):
     stats(store, COURSERA, [coursera_enrollment(1, "a@x.io", progress=100, completed=True)])
 
@@ -277,7 +329,7 @@ def test_merge_never_lowers_completion_without_consent():
     fetched = {**stored, "completed": 0, "completed_at": None, "progress_percent": 10.0}
     fetched.pop("regression")
 
-    merged, _, kind = sync.merge_progress(stored, fetched, accept_regressions=False)
+    merged, _, kind, _ = sync.merge_progress(stored, fetched, accept_regressions=False)
 
     assert (merged["completed"], merged["completed_at"], merged["progress_percent"], kind) == (
         1,
@@ -310,6 +362,25 @@ def test_the_report_counts_only_the_company_s_learners_once_they_are_imported(st
     assert [r["learner_email"] for r in statistics_rows(store, ("coursera",), "c-1")] == [
         "ada@x.io"
     ]
+
+
+def test_learners_started_leaves_out_enrollments_never_opened(store):
+    from lo_sync.report import statistics_rows
+
+    stats(
+        store,
+        COURSERA,
+        [
+            coursera_enrollment(1, "opened@x.io", progress=5),
+            coursera_enrollment(1, "never@x.io", progress=0),
+            coursera_enrollment(1, "done@x.io", progress=100, completed=True),
+            # completed with a progress the provider left at 0 still counts
+            coursera_enrollment(1, "odd@x.io", progress=0, completed=True),
+        ],
+    )
+
+    (row,) = statistics_rows(store, (), None)
+    assert (row["learners_started"], row["learners_completed"]) == (3, 2)
 
 
 # --- reruns: only what changed is staged and compared ------------------------------------------
@@ -436,3 +507,33 @@ def test_courses_not_in_the_catalog_are_counted_over_stored_and_new_rows(store):
 
     assert plan.counts["not_in_catalog"] == 3
     assert any("77, 78, 79" in n for n in plan.notes)
+
+
+def test_courses_missing_right_after_a_catalog_sync_are_not_sent_back_to_run_it(store):
+    catalog = sync.plan_catalog(store, OC, [[oc_course(1)]])
+    run_id = sync.apply_catalog(store, OC, catalog, "2026-11-23T03:00:00Z")
+
+    plan, _ = stats(store, OC, [oc_progress(1, "a@x.io"), oc_progress(77, "a@x.io")])
+
+    (note,) = [n for n in plan.notes if "77" in n]
+    assert note == (
+        f"1 course with statistics is not in the openclassrooms catalog (its latest "
+        f"sync-catalog, run {run_id}, did not list it): 77"
+    )
+
+
+def test_notes_count_in_the_singular_and_plural():
+    assert (sync.plural(1, "course"), sync.plural(1234, "row")) == ("1 course", "1,234 rows")
+
+
+def test_a_course_id_nobody_knows_is_an_error_not_an_empty_report(store):
+    from lo_sync.errors import InputError
+    from lo_sync.report import statistics_rows
+
+    stats(store, COURSERA, [coursera_enrollment(1, "a@x.io")])
+
+    assert [r["learner_email"] for r in statistics_rows(store, (), "c-1")] == ["a@x.io"]
+    with pytest.raises(InputError, match="no course 'NOSUCHID' at any provider"):
+        statistics_rows(store, (), "NOSUCHID")
+    with pytest.raises(InputError, match="no course 'c-1' at openclassrooms"):
+        statistics_rows(store, ("openclassrooms",), "c-1")
