@@ -11,6 +11,19 @@ import pytest
 PAYLOADS = Path(__file__).parent / "payloads"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def ctrl_c_reaches_the_processes_tests_start():
+    """A shell starts a background job with SIGINT ignored, and an ignored signal stays
+    ignored across exec: every lo-sync a test starts would then shrug off the Ctrl-C
+    that tests send it. A handler here does not survive exec, so children start with
+    the default, as they do under a terminal or CI."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+
+
 @pytest.fixture
 def load_payload():
     """Read a saved provider API answer from tests/payloads/ as it came off the wire."""
