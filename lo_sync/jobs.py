@@ -200,6 +200,7 @@ def run_provider(
     trouble with the disk, which every later provider would meet too.
     """
     started_at = utc_now()
+    mark = store.runs.last_id()
     try:
         plan = make_plan()
         if plan.refusal:
@@ -217,7 +218,14 @@ def run_provider(
         message = f"interrupted ({what}); what this run had not committed was rolled back"
         if not dry_run:
             try:
-                store.runs.record_failed(command, pcfg.name, started_at, "interrupted", message)
+                # A signal can land just after this provider's run committed: it is
+                # done, and a second record would call it interrupted. (A transaction
+                # still open is the interrupted one: its rows are not committed.)
+                committed = not store.conn.in_transaction and store.runs.committed_since(
+                    mark, command, pcfg.name
+                )
+                if not committed:
+                    store.runs.record_failed(command, pcfg.name, started_at, "interrupted", message)
             except Exception:  # the interruption is what to report, not this
                 log.debug("recording the interrupted run of %s failed", pcfg.name, exc_info=True)
         raise

@@ -49,6 +49,20 @@ class Runs:
         with transaction(self.conn):
             self.insert(command, provider, started_at, status, {}, message)
 
+    def last_id(self) -> int:
+        """The newest run's id (0 before the first): a mark to ask `committed_since`."""
+        return self.conn.execute("SELECT coalesce(max(id), 0) FROM sync_runs").fetchone()[0]
+
+    def committed_since(self, mark: int, command: str, provider: str) -> bool:
+        """Whether a run of `command` for `provider` has been recorded after `mark`."""
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM sync_runs WHERE id > ? AND command = ? AND provider = ? LIMIT 1",
+                (mark, command, provider),
+            ).fetchone()
+            is not None
+        )
+
     def latest(self, command: str, provider: str) -> dict | None:
         row = self.conn.execute(
             "SELECT * FROM sync_runs WHERE command = ? AND provider = ? ORDER BY id DESC LIMIT 1",

@@ -268,3 +268,30 @@ def test_an_interruption_that_left_a_transaction_open_records_without_committing
     ]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM learners").fetchall() == [(0,)]
+
+
+def test_an_interruption_just_after_a_provider_committed_leaves_its_run_as_ok(store):
+    """The signal lands once the run's transaction has committed: that provider is
+    done, so no second record calls it interrupted."""
+    from tests.helpers.factories import provider_config
+
+    pcfg = provider_config("openclassrooms")
+    plan = sync.Plan("archive", pcfg.name, {"archived": 0, "restored": 0})
+
+    def apply_then_interrupted(plan, started_at):
+        with store.transaction():
+            store.runs.insert("archive", pcfg.name, started_at, "ok", plan.counts)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run_provider(
+            "archive",
+            store,
+            pcfg,
+            dry_run=False,
+            make_plan=lambda: plan,
+            apply=apply_then_interrupted,
+        )
+
+    statuses = store.conn.execute("SELECT command, provider, status FROM sync_runs").fetchall()
+    assert statuses == [("archive", "openclassrooms", "ok")]
