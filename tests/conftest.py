@@ -93,3 +93,16 @@ def store(tmp_path):
     opened = open_store(tmp_path / "lo-sync.db")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def restore_logging():
+    """In-process -vv runs install handlers on shared loggers; put them back afterwards."""
+    import logging
+
+    names = ("lo_sync", "urllib3", "tenacity")
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level) for n in names}
+    yield
+    for name, (handlers, level) in saved.items():
+        logging.getLogger(name).handlers[:] = handlers
+        logging.getLogger(name).setLevel(level)

@@ -3,7 +3,6 @@ provider in its own guard, so that a bug, a busy database or an interruption is 
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 
@@ -95,17 +94,6 @@ def test_the_command_deadline_is_max_runtime_from_the_start_and_names_its_settin
 def sim():
     with Simulator(SMALL) as simulator:
         yield simulator
-
-
-@pytest.fixture
-def restore_logging():
-    """In-process -vv runs install handlers on shared loggers; put them back afterwards."""
-    names = ("lo_sync", "urllib3", "tenacity")
-    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level) for n in names}
-    yield
-    for name, (handlers, level) in saved.items():
-        logging.getLogger(name).handlers[:] = handlers
-        logging.getLogger(name).setLevel(level)
 
 
 def run_in_process(config, *args: str):

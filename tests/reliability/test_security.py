@@ -136,17 +136,6 @@ def test_no_secret_or_token_appears_across_the_whole_matrix(tmp_path, sim, asser
     assert_no_secrets(sim, *outputs, *every_file(tmp_path), extra=(WRONG_SECRET,))
 
 
-@pytest.fixture
-def restore_logging():
-    """In-process -vv runs install handlers on shared loggers; put them back afterwards."""
-    names = ("lo_sync", "urllib3", "tenacity")
-    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level) for n in names}
-    yield
-    for name, (handlers, level) in saved.items():
-        logging.getLogger(name).handlers[:] = handlers
-        logging.getLogger(name).setLevel(level)
-
-
 def test_an_internal_error_carrying_secrets_is_shown_redacted(
     tmp_path, sim, monkeypatch, restore_logging
 ):
