@@ -260,8 +260,17 @@ def _failed(
     """Record the failed run and return its outcome. When the record cannot be written
     either (the database still busy), the error line says so instead."""
     if not dry_run:
+        counts, evidence = None, None
+        if isinstance(error, sync.TooManySetAside):
+            counts = {"rejected": error.findings.total(sync.SET_ASIDE)}
+
+            def evidence(run_id: int, error: sync.TooManySetAside = error) -> None:
+                sync.record_set_aside(store, pcfg.name, run_id, error)
+
         try:
-            store.runs.record_failed(command, pcfg.name, started_at, status, redact(error))
+            store.runs.record_failed(
+                command, pcfg.name, started_at, status, redact(error), counts, evidence
+            )
         except Exception as exc:
             if disk_trouble(exc):
                 raise

@@ -17,7 +17,8 @@ from typing import Any
 from lo_sync.config import ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
 from lo_sync.fetch import Fetch, KnownRows, mapped_pages
-from lo_sync.providers import PROVIDERS
+from lo_sync.fetch.findings import SET_ASIDE, Findings, top_reasons
+from lo_sync.providers import NEW_FIELD, NOT_READ, PROVIDERS
 from lo_sync.store import PROGRESS_FIELDS, CatalogDiff, ProgressDiff, Store, utc_now
 from lo_sync.store.progress import Change
 
@@ -26,6 +27,9 @@ log = logging.getLogger("lo_sync.sync")
 # More bad records than this share of a fetch means the provider is broken,
 # not that a few records are: fail the fetch instead of storing the rest.
 REJECT_THRESHOLD = 0.05
+# Set-aside records kept whole as evidence in rejected_records, per fetch; past it
+# they are still counted, by reason, but a broken provider does not fill the disk.
+MAX_REJECTED_KEPT = 10_000
 DEFAULT_MAX_ARCHIVE = "10%"
 SAMPLE = 10
 
@@ -41,18 +45,23 @@ class Plan:
     counts: dict[str, int]
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (action, id, detail)
     notes: list[str] = field(default_factory=list)
-    rejected: list[tuple[str, Any]] = field(default_factory=list)
+    rejected: list[tuple[str, Any]] = field(default_factory=list)  # kept as evidence
+    findings: Findings = field(default_factory=Findings)
+    drift: list[tuple] = field(default_factory=list)  # new tonight (store.drift entries)
     refusal: SafetyAbort | None = None
     more_changes: int = 0  # changes not listed (stats samples)
     payload: Any = None  # what apply writes: the diff (archive: the lists)
 
 
-def _check_rejected(provider: str, kind: str, rejected: int, total: int) -> None:
-    if total and rejected / total > REJECT_THRESHOLD:
-        raise DataError(
-            f"{provider}: {rejected} of {total} {kind} records break the contract "
-            f"(more than {REJECT_THRESHOLD:.0%}); nothing applied"
-        )
+class TooManySetAside(DataError):
+    """Too large a share of a fetch cannot be stored: the provider is broken, not a few
+    records. Carries the findings and records, so the failed run keeps them."""
+
+    def __init__(self, message: str, kind: str, findings: Findings, rejected: list):
+        super().__init__(message)
+        self.kind = kind
+        self.findings = findings
+        self.rejected = rejected
 
 
 def _stage_fetch(
@@ -62,23 +71,69 @@ def _stage_fetch(
     stage: Callable[[list[tuple]], None],
     on_page: PageCallback | None,
     known: KnownRows | None = None,
-) -> list[tuple[str, Any]]:
-    """Stage every page's rows, page by page.
+) -> tuple[list[tuple[str, Any]], Findings]:
+    """Stage every page's rows, page by page; returns the records set aside (the first
+    MAX_REJECTED_KEPT of them, with their reason) and every finding, counted by reason.
 
-    Records that break the contract are set aside and returned with their reason;
-    more than REJECT_THRESHOLD of them fails the whole fetch.
+    More than REJECT_THRESHOLD of the fetch set aside fails it, with the top reasons.
     """
     rejected: list[tuple[str, Any]] = []
+    findings = Findings()
     seen = 0
     for page in mapped_pages(pcfg, kind, pages, known):
         stage(page.rows)
-        rejected.extend(page.rejected)
+        if page.rejected and len(rejected) < MAX_REJECTED_KEPT:
+            rejected.extend(page.rejected[: MAX_REJECTED_KEPT - len(rejected)])
+        findings.merge(page.findings)
         seen += page.count
         if on_page:
             on_page(seen)
-    what = "course" if kind == "courses" else "statistics"
-    _check_rejected(pcfg.name, what, len(rejected), seen)
-    return rejected
+    set_aside = findings.total(SET_ASIDE)
+    if seen and set_aside / seen > REJECT_THRESHOLD:
+        what = "course" if kind == "courses" else "statistics"
+        raise TooManySetAside(
+            f"{pcfg.name}: {set_aside:,} of {seen:,} {what} records cannot be stored "
+            f"(more than {REJECT_THRESHOLD:.0%}): {top_reasons(findings.reasons(SET_ASIDE))}; "
+            "nothing applied. They are kept in rejected_records with this failed run",
+            RECORD_KINDS[kind],
+            findings,
+            rejected,
+        )
+    return rejected, findings
+
+
+# How rejected_records and data_drift name each kind of record.
+RECORD_KINDS = {"courses": "course", "stats": "progress"}
+
+
+def findings_notes(findings: Findings) -> list[str]:
+    """One note per reason: what was set aside or not read, how often, with examples."""
+    notes = []
+    for kind, verb in ((SET_ASIDE, "set aside"), (NOT_READ, "stored without the value")):
+        for reason, count, examples in findings.reasons(kind):
+            notes.append(f"{verb}: {reason}: {plural(count, 'record')}, e.g. {'; '.join(examples)}")
+    return notes
+
+
+def _drift_notes(drift: list[tuple]) -> list[str]:
+    notes = []
+    for finding, name, value, count, example in drift:
+        what = f"field {name}" if finding == NEW_FIELD else f"{name} value {value!r}"
+        notes.append(
+            f"new {what} ({plural(count, 'record')}, e.g. {example}): "
+            "never seen before; stored as usual and recorded in data_drift"
+        )
+    return notes
+
+
+def _with_findings(plan: Plan, store: Store, findings: Findings, kind: str) -> None:
+    """Give the plan its findings, what is new tonight, and a note for each."""
+    plan.findings = findings
+    plan.drift = store.drift.unseen(plan.provider, RECORD_KINDS[kind], findings.drift())
+    plan.counts["not_read"] = findings.total(NOT_READ)
+    plan.counts["new_in_data"] = len(plan.drift)
+    plan.notes.extend(findings_notes(findings)[:SAMPLE])
+    plan.notes.extend(_drift_notes(plan.drift)[:SAMPLE])
 
 
 # --- sync-catalog ------------------------------------------------------------------------------
@@ -102,12 +157,12 @@ def plan_catalog(
                     "shifted while paging, so others may have been skipped. Nothing applied"
                 )
 
-        rejected = _stage_fetch(pcfg, "courses", pages, add, on_page)
+        rejected, findings = _stage_fetch(pcfg, "courses", pages, add, on_page)
         listed = (provider.course_id(raw) for _, raw in rejected)
         stage.mark_listed(external_id for external_id in listed if external_id is not None)
         diff = stage.finish()
 
-    counts = {**diff.counts, "rejected": len(rejected)}
+    counts = {**diff.counts, "rejected": findings.total(SET_ASIDE)}
     plan = Plan("sync-catalog", pcfg.name, counts, rejected=rejected, payload=diff)
     for row in diff.created():
         plan.changes.append(("create", row["external_id"], row["title"]))
@@ -118,8 +173,7 @@ def plan_catalog(
         plan.changes.append(("missing", row["external_id"], row["title"]))
     for row in diff.returned():
         plan.changes.append(("returned", row["external_id"], row["title"]))
-    for reason, _ in rejected[:SAMPLE]:
-        plan.notes.append(f"rejected record: {reason}")
+    _with_findings(plan, store, findings, "courses")
     return plan
 
 
@@ -130,8 +184,23 @@ def apply_catalog(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: st
             "sync-catalog", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
         diff.apply(run_id, pcfg.group, utc_now())
-        store.runs.insert_rejected(run_id, pcfg.name, "course", plan.rejected)
+        _record_findings(store, pcfg.name, "courses", run_id, plan.rejected, plan.findings)
     return run_id
+
+
+def _record_findings(
+    store: Store, provider: str, kind: str, run_id: int, rejected: list, findings: Findings
+) -> None:
+    """Keep a run's set-aside records and its drift, in the caller's transaction."""
+    store.runs.insert_rejected(run_id, provider, RECORD_KINDS[kind], rejected)
+    store.drift.record(provider, RECORD_KINDS[kind], run_id, utc_now(), findings.drift())
+
+
+def record_set_aside(store: Store, provider: str, run_id: int, error: TooManySetAside) -> None:
+    """Keep what a fetch that failed for too many set-aside records set aside, beside its
+    failed run record: the operator reads the reasons the next morning."""
+    store.runs.insert_rejected(run_id, provider, error.kind, error.rejected)
+    store.drift.record(provider, error.kind, run_id, utc_now(), error.findings.drift())
 
 
 # --- archive -----------------------------------------------------------------------------------
@@ -206,7 +275,12 @@ def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
     time spent, last activity...) follows the provider either way, so only the
     lowered fields carry the regression kind in the history.
     """
-    lowered = {f for f in ("completed", "progress_percent") if fetched[f] < stored[f]}
+    # A progress the provider no longer reports (null) is less than one it reported.
+    lowered = {
+        f
+        for f in ("completed", "progress_percent")
+        if stored[f] is not None and (fetched[f] is None or fetched[f] < stored[f])
+    }
     if "completed" in lowered and fetched["completed_at"] != stored["completed_at"]:
         lowered.add("completed_at")
     merged = {**fetched, "regression": 0}
@@ -219,7 +293,9 @@ def merge_progress(stored: dict, fetched: dict, accept_regressions: bool):
         if "completed" in lowered:
             merged["completed"] = 1
             merged["completed_at"] = stored["completed_at"]
-        merged["progress_percent"] = max(stored["progress_percent"], fetched["progress_percent"])
+        merged["progress_percent"] = max(
+            stored["progress_percent"], fetched["progress_percent"] or 0.0
+        )
     changes = {
         f: (stored[f], merged[f])
         for f in (*PROGRESS_FIELDS, "regression")
@@ -255,7 +331,7 @@ def plan_stats(
     """Stage a whole statistics fetch and diff it against the stored progress rows."""
     with store.progress.stage(pcfg.name) as stage:
         known = KnownRows(stage.stored_fingerprints())
-        rejected = _stage_fetch(pcfg, "stats", pages, stage.add, on_page, known)
+        rejected, findings = _stage_fetch(pcfg, "stats", pages, stage.add, on_page, known)
         diff = stage.finish(known)
 
     counts = dict(diff.counts)
@@ -264,7 +340,7 @@ def plan_stats(
     for merged, changes, kind, _ in _progress_changes(diff, accept_regressions):
         updated += 1
         regressions += kind != 0
-        who = f"{merged['course_external_id']} / {merged['learner_email']}"
+        who = f"{merged['course_external_id']} / {merged['learner_key']}"
         detail = "; ".join(f"{f}: {change_text(o, n)}" for f, (o, n) in changes.items())
         if kind and len(plan.notes) < SAMPLE:
             verb = "accepted" if kind == 2 else "kept the stored values"
@@ -276,22 +352,25 @@ def plan_stats(
     counts.update(
         updated=updated,
         regressions=regressions,
-        rejected=len(rejected),
+        rejected=findings.total(SET_ASIDE),
         unchanged=counts["fetched"] - counts["created"] - updated,
     )
     for row in diff.created_sample(SAMPLE):
+        progress = row["progress_percent"]
         plan.changes.append(
             (
                 "create",
-                f"{row['course_external_id']} / {row['learner_email']}",
-                f"progress {row['progress_percent']:g}%"
+                f"{row['course_external_id']} / {row['learner_key']}",
+                ("progress not reported" if progress is None else f"progress {progress:g}%")
                 + (", completed" if row["completed"] else ""),
             )
         )
     plan.more_changes += max(0, counts["created"] - SAMPLE)
 
     unmatched, unmatched_sample, ambiguous, ambiguous_sample = diff.unmatched_learners(5)
-    missing_courses, missing_sample = diff.courses_not_in_catalog(5)
+    missing_courses, missing_sample = diff.courses_not_in_catalog(
+        5, PROVIDERS[pcfg.name].non_catalog_types
+    )
     counts.update(unmatched=unmatched, ambiguous=ambiguous, not_in_catalog=missing_courses)
     if unmatched:
         plan.notes.append(
@@ -305,8 +384,7 @@ def plan_stats(
         )
     if missing_courses:
         plan.notes.append(_not_in_catalog(store, pcfg.name, missing_courses, missing_sample))
-    for reason, _ in rejected[:SAMPLE]:
-        plan.notes.append(f"rejected record: {reason}")
+    _with_findings(plan, store, findings, "stats")
 
     previous = store.runs.latest_successful("sync-stats", pcfg.name)
     if (
@@ -336,7 +414,7 @@ def apply_stats(
             "sync-stats", pcfg.name, started_at, "ok", plan.counts, _notes(plan)
         )
         diff.apply(run_id, utc_now(), _progress_changes(diff, accept_regressions))
-        store.runs.insert_rejected(run_id, pcfg.name, "progress", plan.rejected)
+        _record_findings(store, pcfg.name, "stats", run_id, plan.rejected, plan.findings)
     return run_id
 
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lo_sync.config import ProviderConfig
+from lo_sync.fetch import findings
+from lo_sync.fetch.findings import SET_ASIDE, PageFindings
 from lo_sync.fetch.fingerprint import record_fingerprint
 from lo_sync.fetch.known import KnownRows
-from lo_sync.providers import PROVIDERS, RecordError
+from lo_sync.providers import NEW_FIELD, PROVIDERS, Notes, RecordError
 from lo_sync.store import course_values, progress_values
 
 
@@ -26,6 +28,7 @@ class Page:
     records: list | None = None  # the raw records, while the page is not mapped
     rows: list[tuple] = field(default_factory=list)
     rejected: list[tuple[str, Any]] = field(default_factory=list)  # (reason, raw record)
+    findings: PageFindings = field(default_factory=dict)  # set aside, not read, new
 
     @property
     def mapped(self) -> bool:
@@ -35,7 +38,9 @@ class Page:
         # Pages cross from the fetch worker as marshal, which carries the plain values
         # of rows and decoded JSON exactly (NaN, huge integers, lone surrogates) and
         # costs the worker less than pickle.
-        state = (self.first_seq, self.count, self.records, self.rows, self.rejected)
+        state = (
+            self.first_seq, self.count, self.records, self.rows, self.rejected, self.findings
+        )  # fmt: skip
         return (_unmarshal_page, (marshal.dumps(state),))
 
 
@@ -52,6 +57,7 @@ class PageMapper:
         provider = PROVIDERS[pcfg.name]
         self.fetch = provider.fetch_courses if kind == "courses" else provider.fetch_stats
         self.mapper = provider.course_row if kind == "courses" else provider.stat_row
+        self.known_fields = provider.course_fields if kind == "courses" else provider.stat_fields
         self.values = course_values if kind == "courses" else progress_values
         self.known = known
 
@@ -67,13 +73,23 @@ class PageMapper:
             return page
         rows: list[tuple] = []
         rejected: list[tuple[str, Any]] = []
+        found: PageFindings = {}
+        notes = Notes()
         mapper, values, fingerprinted = self.mapper, self.values, self.known is not None
+        known_fields = self.known_fields
         for seq, mark, record in self.sift(page.records, page.first_seq):
+            noted = len(notes)
             try:
-                row = mapper(record)
+                row = mapper(record, notes)
             except RecordError as exc:
-                rejected.append((str(exc), record))
+                del notes[noted:]  # a record set aside is counted once, by its reason
+                rejected.append((exc.reason, record))
+                example = record if exc.value is findings.NO_VALUE else exc.value
+                findings.add(found, SET_ASIDE, exc.field, exc.problem, example)
                 continue
+            if not record.keys() <= known_fields:
+                for key in record.keys() - known_fields:
+                    notes.append((NEW_FIELD, key, "never seen before", record[key]))
             if not fingerprinted:
                 rows.append(values(row))
             elif row["time_spent_theoretical"]:
@@ -81,4 +97,6 @@ class PageMapper:
                 rows.append((seq, None, *values(row)))
             else:
                 rows.append((seq, mark, *values(row)))
-        return Page(page.first_seq, page.count, None, rows, rejected)
+        for kind, name, problem, value in notes:
+            findings.add(found, kind, name, problem, value)
+        return Page(page.first_seq, page.count, None, rows, rejected, found)

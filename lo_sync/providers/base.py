@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any, ClassVar, Protocol
 
 from lo_sync.http import ApiClient
+from lo_sync.providers.fields import Unreadable, identifier
+from lo_sync.providers.records import Notes, RecordError
 
-
-class RecordError(ValueError):
-    """One API record breaks the contract; it is set aside, not stored."""
+__all__ = ["Notes", "Provider", "RecordError", "Settings"]
 
 
 class Settings(Protocol):
@@ -42,6 +42,13 @@ class Provider(ABC):
     # status and only disappearance archives a course.
     active_statuses: ClassVar[frozenset[str] | None]
     course_id_field: ClassVar[str]  # the course record's id, read by `course_id`
+    # The top-level fields of each kind of record the mapping knows: any other is
+    # noted as new (drift), not refused.
+    course_fields: ClassVar[frozenset[str]]
+    stat_fields: ClassVar[frozenset[str]]
+    # Kinds of content that statistics may name but the catalog never lists
+    # (learning paths, program collections): never "not in the catalog".
+    non_catalog_types: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def fetch_courses(
@@ -57,13 +64,15 @@ class Provider(ABC):
 
     @staticmethod
     @abstractmethod
-    def course_row(record: Any) -> dict:
-        """One catalog record as a course row; `RecordError` when it breaks the contract."""
+    def course_row(record: Any, notes: Notes) -> dict:
+        """One catalog record as a course row; `RecordError` when it cannot be stored.
+        Values it cannot read, or has never seen, are noted on `notes`."""
 
     @staticmethod
     @abstractmethod
-    def stat_row(record: Any) -> dict:
-        """One statistics record as a progress row; `RecordError` when it breaks the contract."""
+    def stat_row(record: Any, notes: Notes) -> dict:
+        """One statistics record as a progress row; `RecordError` when it cannot be
+        stored. Values it cannot read, or has never seen, are noted on `notes`."""
 
     def course_id(self, record: Any) -> str | None:
         """The id of a raw catalog record, even one that `course_row` refuses.
@@ -72,6 +81,12 @@ class Provider(ABC):
         taken for gone. None when the record carries nothing usable as an id.
         """
         value = record.get(self.course_id_field) if isinstance(record, dict) else None
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            return str(value)
-        return None
+        try:
+            return self.content_key(identifier(value))
+        except Unreadable:
+            return None
+
+    @staticmethod
+    def content_key(external_id: str) -> str:
+        """The id a course is stored under, from the id as the provider spelled it."""
+        return external_id

@@ -9,15 +9,42 @@ import json
 from collections.abc import Iterator
 
 from lo_sync.http import ApiClient, OffsetPaginator, paginate
-from lo_sync.providers.base import Provider, RecordError, Settings
+from lo_sync.providers.base import Provider, Settings
 from lo_sync.providers.fields import (
     MAX_TITLE_LENGTH,
-    email_address,
-    iso_from_epoch_ms,
-    optional_text,
+    Unreadable,
+    boolean,
+    email,
+    fraction_as_percent,
+    identifier,
+    minutes,
+    optional,
     percent,
+    required,
     required_text,
+    text,
+    timestamp,
 )
+from lo_sync.providers.records import Notes, RecordError
+
+# The kinds of content Coursera is known to send, and where each one's public page
+# lives (under https://www.coursera.org/). A kind not listed is kept as sent and
+# noted as new.
+CONTENT_PAGES = {
+    "Course": "learn",
+    "Specialization": "specializations",
+    "Project": "projects",
+    "ProfessionalCertificate": "professional-certificates",
+    "Video": None,  # a clip: its page is its lesson's (clipMetadata.parentLessonObjectUrl)
+}
+LEARNING_PATH = "LearningPath"
+PROGRAM_COLLECTION = "ProgramCollection"
+# Ids spelled "<kind>~<id>" by some reports ("Course~abc" is the course "abc").
+_ID_PREFIXES = {"course": "Course", "specialization": "Specialization", "s12n": "Specialization"}
+_LEARNING_PATH_TYPES = frozenset({"learningpath", "learning_path", "learning-path"})
+MEMBERSHIP_STATES = frozenset({"MEMBER", "FORMER_MEMBER"})
+DIFFICULTY_LEVELS = frozenset({"BEGINNER", "INTERMEDIATE", "ADVANCED", "MIXED"})
+METADATA_TYPES = frozenset({"courseMetadata", "specializationMetadata", "clipMetadata"})
 
 
 class Coursera(Provider):
@@ -28,6 +55,17 @@ class Coursera(Provider):
     max_page_size = 1000  # the simulator answers 400 above it; real clients use 1000
     active_statuses = None  # Coursera has no course status: only disappearance archives
     course_id_field = "contentId"
+    course_fields = frozenset(
+        "contentId contentType name description slug languageCode difficultyLevel partners "
+        "instructors programs extraMetadata lastUpdatedAt promoPhoto".split()
+    )
+    stat_fields = frozenset(
+        "externalId email fullName contentId contentType contentName contentSlug programId "
+        "programName programSlug isCompleted overallProgress grade enrolledAt lastActivityAt "
+        "lastActivity completedAt approxTotalCourseHrs approxTotalLearningHours "
+        "membershipState contentCertificateUrl".split()
+    )
+    non_catalog_types = frozenset({LEARNING_PATH, PROGRAM_COLLECTION})
 
     def fetch_courses(
         self, client: ApiClient, cfg: Settings, page_size: int | None = None
@@ -48,116 +86,168 @@ class Coursera(Provider):
         return min(page_size or self.max_page_size, self.max_page_size)
 
     @staticmethod
-    def course_row(record: dict) -> dict:
+    def content_key(external_id: str) -> str:
+        return content_identity(external_id, None)[0]
+
+    @staticmethod
+    def course_row(record: dict, notes: Notes) -> dict:
         if not isinstance(record, dict):
-            raise RecordError("record is not an object")
-        content_id = record.get("contentId")
-        if content_id is None or content_id == "":
-            raise RecordError("missing contentId")
-        if not isinstance(content_id, (str, int)) or isinstance(content_id, bool):
-            raise RecordError(f"contentId is {type(content_id).__name__}")
-        content_type = optional_text(record, "contentType") or "Course"
-        slug = optional_text(record, "slug")
-        metadata = _course_metadata(record)
-        seconds = metadata.get("estimatedLearningTime")
-        if seconds is not None and (
-            isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0
-        ):
-            raise RecordError(f"estimatedLearningTime is not a number of seconds: {seconds!r}")
-        skills = metadata.get("skills") or []
-        if not isinstance(skills, list):
-            raise RecordError("skills is not a list")
+            raise RecordError("record", "is not an object")
+        content_id, content_type = content_identity(
+            required(record, "contentId", identifier), optional(record, "contentType", text, notes)
+        )
+        if content_type not in CONTENT_PAGES:
+            notes.new_value("contentType", content_type)
+        level = optional(record, "difficultyLevel", text, notes)
+        if level is not None and level not in DIFFICULTY_LEVELS:
+            notes.new_value("difficultyLevel", level)
+        metadata = _metadata(record, notes)
+        seconds = optional(metadata, "estimatedLearningTime", minutes, notes, "seconds")
+        parent = optional(metadata, "parentCourseId", identifier, notes)
         return {
-            "external_id": str(content_id),
+            "external_id": content_id,
             "title": required_text(record, "name", MAX_TITLE_LENGTH),
-            "description": optional_text(record, "description"),
-            "url": _launch_url(record, content_type, slug),
-            "image_url": optional_text(metadata, "promoPhoto"),
-            "language": optional_text(record, "languageCode"),
+            # A specialization's tagline says what it is when it has no description.
+            "description": optional(record, "description", text, notes)
+            or optional(metadata, "tagline", text, notes),
+            "url": _launch_url(record, metadata, content_type, notes),
+            "image_url": optional(metadata, "promoPhoto", text, notes)
+            or optional(record, "promoPhoto", text, notes),
+            "language": optional(record, "languageCode", text, notes),
             # estimatedLearningTime is in seconds; we store minutes.
-            "duration_minutes": None if seconds is None else round(seconds / 60),
+            "duration_minutes": None if seconds is None else round(seconds),
             "status": None,
             "content_type": content_type,
-            "skills": json.dumps(
-                [s["skillName"] for s in skills if isinstance(s, dict) and s.get("skillName")],
-                ensure_ascii=False,
-            ),
-            "level": optional_text(record, "difficultyLevel"),
-            "provider_updated_at": None,
+            "skills": json.dumps(_skills(metadata), ensure_ascii=False),
+            "level": level,
+            # Contents carry lastUpdatedAt in epoch seconds.
+            "provider_updated_at": optional(record, "lastUpdatedAt", timestamp, notes, "s"),
+            "parent_external_id": None if parent is None else content_identity(parent, None)[0],
         }
 
     @staticmethod
-    def stat_row(record: dict) -> dict:
+    def stat_row(record: dict, notes: Notes) -> dict:
         if not isinstance(record, dict):
-            raise RecordError("record is not an object")
-        # A blank e-mail is no e-mail: storing "" would match learners to nobody.
-        email = (optional_text(record, "email") or "").strip()
-        email_field = "email"
-        external_id = record.get("externalId")
-        if external_id is not None and not isinstance(external_id, (str, int)):
-            raise RecordError("externalId is not text")
-        external_id = None if external_id in (None, "") else str(external_id)
-        if not email:
-            # externalId falls back to the e-mail when the organization set none.
-            if external_id and "@" in external_id:
-                email, email_field = external_id, "externalId"
-            else:
-                raise RecordError("missing email")
-        content_id = record.get("contentId")
-        if content_id is None or content_id == "":
-            raise RecordError("missing contentId")
-        if not isinstance(content_id, (str, int)) or isinstance(content_id, bool):
-            raise RecordError(f"contentId is {type(content_id).__name__}")
-        completed = record.get("isCompleted")
-        if not isinstance(completed, bool):
-            raise RecordError(f"isCompleted is not a boolean: {completed!r}")
-        grade = record.get("grade")
-        if grade is not None and (
-            isinstance(grade, bool) or not isinstance(grade, (int, float)) or not 0 <= grade <= 1
-        ):
-            raise RecordError(f"grade is not on 0-1: {grade!r}")
-        hours = record.get("approxTotalCourseHrs")
-        if hours is not None and (
-            isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours < 0
-        ):
-            raise RecordError(f"approxTotalCourseHrs is not a number of hours: {hours!r}")
+            raise RecordError("record", "is not an object")
+        learner_email, external_id = _learner(record, notes)
+        content_id, content_type = content_identity(
+            required(record, "contentId", identifier), optional(record, "contentType", text, notes)
+        )
+        progress = optional(record, "overallProgress", percent, notes)
+        completed_at = optional(record, "completedAt", timestamp, notes, "ms")
+        completed = optional(record, "isCompleted", boolean, notes)
+        if completed is None:
+            # Not sent, or unreadable: a completion date or full progress says it.
+            completed = completed_at is not None or progress == 100
+        # approxTotalCourseHrs is hours spent on this content item; clip rows call
+        # it approxTotalLearningHours.
+        hours = optional(record, "approxTotalCourseHrs", minutes, notes, "hours")
+        if hours is None:
+            hours = optional(record, "approxTotalLearningHours", minutes, notes, "hours")
+        last_activity = optional(record, "lastActivityAt", timestamp, notes, "ms")
+        if last_activity is None:
+            last_activity = optional(record, "lastActivity", timestamp, notes, "ms")
+        state = record.get("membershipState")
+        if state is not None and state not in MEMBERSHIP_STATES:
+            notes.new_value("membershipState", state)
+        program_id = optional(record, "programId", identifier, notes)
         return {
-            "course_external_id": str(content_id),
-            "learner_email": email_address(email, email_field),
+            "course_external_id": content_id,
+            "learner_key": learner_email or external_id,
+            "learner_email": learner_email,
             "learner_external_id": external_id,
-            "learner_name": optional_text(record, "fullName"),
-            "progress_percent": percent(record.get("overallProgress"), "overallProgress"),
+            "learner_name": optional(record, "fullName", text, notes),
+            "content_type": content_type,
+            "progress_percent": progress,
             "completed": int(completed),
-            "completed_at": iso_from_epoch_ms(record.get("completedAt"), "completedAt"),
-            # grade is on 0-1 and absent until graded. float(): a whole number must map to
-            # the REAL that is stored, or its row fingerprint would differ from the stored one.
-            "score_percent": None if grade is None else round(float(grade) * 100, 2),
-            # approxTotalCourseHrs is hours spent on this content item (course or specialization).
-            "time_spent_minutes": None if hours is None else round(float(hours) * 60, 2),
+            "completed_at": completed_at,
+            # grade is on 0-1, absent or null until graded.
+            "score_percent": optional(record, "grade", fraction_as_percent, notes),
+            "time_spent_minutes": None if hours is None else round(hours, 2),
             "time_spent_theoretical": 0,
-            "last_activity_at": iso_from_epoch_ms(record.get("lastActivityAt"), "lastActivityAt"),
-            "enrolled_at": iso_from_epoch_ms(record.get("enrolledAt"), "enrolledAt"),
-            "program_id": None if record.get("programId") is None else str(record["programId"]),
+            "last_activity_at": last_activity,
+            "enrolled_at": optional(record, "enrolledAt", timestamp, notes, "ms"),
+            "program_id": program_id,
         }
 
 
-def _course_metadata(record: dict) -> dict:
+def content_identity(content_id: str, content_type: str | None) -> tuple[str, str]:
+    """(the id a content is stored under, its kind) from the id and type as sent.
+
+    "Course~abc" and "abc" are the same course. "<programId>~<collectionId>" is a
+    program's collection, and a learning path is a learning path: both are kept
+    under their own id and kind, never taken for a catalog course.
+    """
+    if content_type is not None and content_type.lower() in _LEARNING_PATH_TYPES:
+        return content_id, LEARNING_PATH
+    prefix, tilde, rest = content_id.partition("~")
+    if tilde and rest:
+        kind = _ID_PREFIXES.get(prefix.lower())
+        if kind is None:
+            return content_id, PROGRAM_COLLECTION
+        return rest, content_type or kind
+    return content_id, content_type or "Course"
+
+
+def _learner(record: dict, notes: Notes) -> tuple[str | None, str | None]:
+    """(e-mail, external id) of a report row; at least one, or the row cannot be stored.
+
+    externalId is the organization's id for the learner, and the learner's e-mail
+    when the organization set none: an externalId that is an e-mail address is
+    taken as the e-mail when the row has none.
+    """
+    address = optional(record, "email", email, notes)
+    external_id = optional(record, "externalId", identifier, notes)
+    if address is None and external_id is not None and "@" in external_id:
+        try:
+            address = email(external_id)
+        except Unreadable:
+            pass
+    if address is None and external_id is None:
+        raise RecordError("learner", "no e-mail and no externalId")
+    return address, external_id
+
+
+def _metadata(record: dict, notes: Notes) -> dict:
+    """extraMetadata.definition, whichever kind of metadata it is (course, specialization
+    or clip: their fields do not clash)."""
     extra = record.get("extraMetadata")
-    if not isinstance(extra, dict) or extra.get("typeName") != "courseMetadata":
+    if not isinstance(extra, dict):
         return {}
+    type_name = extra.get("typeName")
+    if type_name is not None and type_name not in METADATA_TYPES:
+        notes.new_value("extraMetadata.typeName", type_name)
     definition = extra.get("definition")
     return definition if isinstance(definition, dict) else {}
 
 
-def _launch_url(record: dict, content_type: str, slug: str | None) -> str | None:
-    # The program's contentUrl launches the course inside the organization's
+def _skills(metadata: dict) -> list[str]:
+    """Skill names: courses send skills [{skillId, skillName}], clips skillTags
+    (names, or objects with a name)."""
+    names: list[str] = []
+    for key in ("skills", "skillTags"):
+        entries = metadata.get(key)
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            name = entry.get("skillName") or entry.get("name") if isinstance(entry, dict) else entry
+            if isinstance(name, str) and name.strip() and name.strip() not in names:
+                names.append(name.strip())
+    return names
+
+
+def _launch_url(record: dict, metadata: dict, content_type: str, notes: Notes) -> str | None:
+    # The program's contentUrl launches the content inside the organization's
     # program (the learner is entitled there); the public page is the fallback.
     for program in record.get("programs") or []:
         url = program.get("contentUrl") if isinstance(program, dict) else None
-        if isinstance(url, str) and url.strip():
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
             return url
-    if not slug:
+    if content_type == "Video":
+        lesson = optional(metadata, "parentLessonObjectUrl", text, notes)
+        return lesson if lesson and lesson.startswith(("https://", "http://")) else None
+    slug = optional(record, "slug", text, notes)
+    path = CONTENT_PAGES.get(content_type, "learn")
+    if not slug or path is None:
         return None
-    if content_type == "Specialization":
-        return f"https://www.coursera.org/specializations/{slug}"
-    return f"https://www.coursera.org/learn/{slug}"
+    return f"https://www.coursera.org/{path}/{slug}"

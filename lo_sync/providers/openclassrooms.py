@@ -11,15 +11,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lo_sync.http import ApiClient, RangePaginator, paginate
-from lo_sync.providers.base import Provider, RecordError, Settings
+from lo_sync.providers.base import Provider, Settings
 from lo_sync.providers.fields import (
     MAX_TITLE_LENGTH,
-    email_address,
-    iso_from_text,
-    optional_text,
+    email,
+    identifier,
+    minutes,
+    optional,
     percent,
+    required,
     required_text,
+    text,
+    timestamp,
 )
+from lo_sync.providers.records import Notes, RecordError
+
+# Every status the contract names; any other is kept, archived as the guide says,
+# and noted as new.
+KNOWN_STATUSES = frozenset({"active", "coming-soon", "pre-registration", "archived", "closed"})
+LEVELS = frozenset({"easy", "medium", "hard"})
+PROGRESS_STATUSES = frozenset({"in-progress", "completed"})
 
 
 class OpenClassrooms(Provider):
@@ -34,6 +45,14 @@ class OpenClassrooms(Provider):
     # From the connector guide: any other status means the course is no longer offered.
     active_statuses = frozenset({"active", "coming-soon", "pre-registration"})
     course_id_field = "id"
+    course_fields = frozenset(
+        "id title description status language duration level image url updatedAt "
+        "illustration OpenClassroomsUrl".split()
+    )
+    stat_fields = frozenset(
+        "userId email name courseId progress timeSpent status startedAt completedAt "
+        "lastActivityAt".split()
+    )
 
     def fetch_courses(
         self, client: ApiClient, cfg: Settings, page_size: int | None = None
@@ -51,68 +70,68 @@ class OpenClassrooms(Provider):
         return page_size or self.max_page_size
 
     @staticmethod
-    def course_row(record: dict) -> dict:
+    def course_row(record: dict, notes: Notes) -> dict:
         if not isinstance(record, dict):
-            raise RecordError("record is not an object")
-        duration = record.get("duration")
-        if duration is not None and (
-            isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0
-        ):
-            raise RecordError(f"duration is not minutes: {duration!r}")
+            raise RecordError("record", "is not an object")
+        # Without its status lo-sync cannot tell whether the course is still offered.
+        status = required_text(record, "status", 100)
+        if status not in KNOWN_STATUSES:
+            notes.new_value("status", status)
+        level = optional(record, "level", text, notes)
+        if level is not None and level not in LEVELS:
+            notes.new_value("level", level)
+        # duration is minutes; OpenClassrooms' public API spells it as an ISO-8601
+        # duration (PT20H), read in any field.
+        duration = optional(record, "duration", minutes, notes, "minutes")
         return {
-            "external_id": _integer_id(record, "id"),
+            "external_id": required(record, "id", identifier),
             "title": required_text(record, "title", MAX_TITLE_LENGTH),
-            "description": optional_text(record, "description"),
-            "url": optional_text(record, "url"),
-            "image_url": optional_text(record, "image"),
-            "language": optional_text(record, "language"),
+            "description": optional(record, "description", text, notes),
+            # The public content API's house style names the page and the image so.
+            "url": optional(record, "url", text, notes)
+            or optional(record, "OpenClassroomsUrl", text, notes),
+            "image_url": optional(record, "image", text, notes)
+            or optional(record, "illustration", text, notes),
+            "language": optional(record, "language", text, notes),
             "duration_minutes": None if duration is None else round(duration),
-            "status": required_text(record, "status", 100),
+            "status": status,
             "content_type": "Course",
             "skills": "[]",
-            "level": optional_text(record, "level"),
-            "provider_updated_at": iso_from_text(record.get("updatedAt"), "updatedAt"),
+            "level": level,
+            "provider_updated_at": optional(record, "updatedAt", timestamp, notes, "iso"),
+            "parent_external_id": None,
         }
 
     @staticmethod
-    def stat_row(record: dict) -> dict:
+    def stat_row(record: dict, notes: Notes) -> dict:
         if not isinstance(record, dict):
-            raise RecordError("record is not an object")
-        email = required_text(record, "email", 320)
-        progress = percent(record.get("progress"), "progress")
-        status = optional_text(record, "status")
-        time_spent = record.get("timeSpent")
-        if time_spent is not None and (
-            isinstance(time_spent, bool)
-            or not isinstance(time_spent, (int, float))
-            or time_spent < 0
-        ):
-            raise RecordError(f"timeSpent is not minutes: {time_spent!r}")
-        user_id = record.get("userId")
+            raise RecordError("record", "is not an object")
+        address = optional(record, "email", email, notes)
+        user_id = optional(record, "userId", identifier, notes)
+        if address is None and user_id is None:
+            raise RecordError("learner", "no e-mail and no userId")
+        progress = optional(record, "progress", percent, notes)
+        status = optional(record, "status", text, notes)
+        if status is not None and status not in PROGRESS_STATUSES:
+            notes.new_value("status", status)
+        time_spent = optional(record, "timeSpent", minutes, notes, "minutes")
         return {
-            "course_external_id": _integer_id(record, "courseId"),
-            "learner_email": email_address(email, "email"),
-            "learner_external_id": None if user_id in (None, "") else str(user_id),
-            "learner_name": optional_text(record, "name"),
+            "course_external_id": required(record, "courseId", identifier),
+            "learner_key": address or user_id,
+            "learner_email": address,
+            "learner_external_id": user_id,
+            "learner_name": optional(record, "name", text, notes),
+            "content_type": "Course",
             "progress_percent": progress,
             "completed": int(status == "completed" or progress == 100),
-            "completed_at": iso_from_text(record.get("completedAt"), "completedAt"),
+            "completed_at": optional(record, "completedAt", timestamp, notes, "iso"),
             "score_percent": None,
             # OpenClassrooms sends theoretical time (course duration x progress), not
             # measured time. When absent, the store computes it the same way from the
             # course's duration once the catalog is known (time_spent_minutes stays NULL here).
-            "time_spent_minutes": None if time_spent is None else round(float(time_spent), 2),
+            "time_spent_minutes": None if time_spent is None else round(time_spent, 2),
             "time_spent_theoretical": 1,
-            "last_activity_at": iso_from_text(record.get("lastActivityAt"), "lastActivityAt"),
-            "enrolled_at": iso_from_text(record.get("startedAt"), "startedAt"),
+            "last_activity_at": optional(record, "lastActivityAt", timestamp, notes, "iso"),
+            "enrolled_at": optional(record, "startedAt", timestamp, notes, "iso"),
             "program_id": None,
         }
-
-
-def _integer_id(record: dict, key: str) -> str:
-    value = record.get(key)
-    if value is None:
-        raise RecordError(f"missing {key}")
-    if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
-        raise RecordError(f"{key} is not an id: {value!r}")
-    return str(value)

@@ -9,6 +9,7 @@ both and a dry run cannot change the file or create a missing one.
 `Store` opens the file and hands out one object per domain, all on its connection:
 
     store.runs       the run log and rejected records          (runs.py)
+    store.drift      fields and values never seen before        (drift.py)
     store.catalog    catalog staging, diff, apply               (catalog.py)
     store.archive    archive candidates, apply                  (archive.py)
     store.progress   statistics staging, diff, apply            (progress.py)
@@ -34,6 +35,7 @@ from lo_sync.store import database
 from lo_sync.store.archive import Archive
 from lo_sync.store.catalog import Catalog, CatalogDiff, CatalogStage
 from lo_sync.store.database import DEFAULT_BUSY_TIMEOUT, disk_trouble, missing_folder
+from lo_sync.store.drift import Drift
 from lo_sync.store.learners import Learners
 from lo_sync.store.progress import Progress, ProgressDiff, ProgressStage
 from lo_sync.store.reports import Reports
@@ -79,6 +81,7 @@ class Store:
         self.readonly = readonly
         self.busy_timeout = busy_timeout
         self.runs = Runs(self.conn, readonly)
+        self.drift = Drift(self.conn)
         self.catalog = Catalog(self.conn)
         self.archive = Archive(self.conn)
         self.progress = Progress(self.conn)

@@ -37,7 +37,7 @@ from lo_sync.store.staging import Stage, staging
 
 BATCH = 1000
 _STAGED_COLUMNS = (
-    f"course_external_id TEXT NOT NULL, learner_email TEXT NOT NULL, {typed(PROGRESS_FIELDS)}"
+    f"course_external_id TEXT NOT NULL, learner_key TEXT NOT NULL, {typed(PROGRESS_FIELDS)}"
 )
 # Raw progress stage rows: (seq, row_hash, *progress_values).
 _INSERT_RAW = f"INSERT INTO stage_progress_raw VALUES ({placeholders(len(STAGED_PROGRESS) + 2)})"
@@ -109,6 +109,7 @@ class ProgressStage(Stage):
         """The whole fetch is staged: keep one row per learner and content, fill in
         theoretical times, and snapshot what differs from the stored rows."""
         unchanged = self._sort(known)
+        self._keep_stored_keys()
         self._fill_theoretical_time()
         self._snapshot_diff()
         return ProgressDiff(self.conn, self.provider, unchanged)
@@ -130,11 +131,11 @@ class ProgressStage(Stage):
             self.conn.execute(
                 "CREATE TEMP TABLE stage_progress (row_hash INTEGER, "
                 + _STAGED_COLUMNS
-                + ", PRIMARY KEY (course_external_id, learner_email)) WITHOUT ROWID"
+                + ", PRIMARY KEY (course_external_id, learner_key)) WITHOUT ROWID"
             )
             self.conn.execute(
                 f"INSERT OR IGNORE INTO stage_progress ({columns}) SELECT {columns} "
-                "FROM stage_progress_raw ORDER BY course_external_id, learner_email, "
+                "FROM stage_progress_raw ORDER BY course_external_id, learner_key, "
                 "completed DESC, progress_percent DESC, last_activity_at DESC, seq"
             )
             self.conn.execute("DROP TABLE temp.stage_progress_raw")
@@ -156,8 +157,8 @@ class ProgressStage(Stage):
             # than at random; the same key staged twice comes back side by side.
             for stored in self.conn.execute(
                 f"SELECT p.row_hash, {qualified('p', STAGED_PROGRESS)} "
-                "FROM (SELECT course_external_id, learner_email FROM stage_progress_raw "
-                f"ORDER BY course_external_id, learner_email) s CROSS JOIN {_STORED} "
+                "FROM (SELECT course_external_id, learner_key FROM stage_progress_raw "
+                f"ORDER BY course_external_id, learner_key) s CROSS JOIN {_STORED} "
                 "WHERE p.row_hash IS NOT NULL",
                 (self.provider,),
             ):
@@ -170,6 +171,50 @@ class ProgressStage(Stage):
             self.conn.executemany(_INSERT_RAW, rows)
         # Fetched, unchanged, and not staged: they count as fetched and unchanged.
         return seen_total - len(rows)
+
+    def _keep_stored_keys(self) -> None:
+        """A learner's row keeps the key it was first stored under.
+
+        A row is keyed by the learner's e-mail, or by the provider's id for the
+        learner when it came without one. When a later night brings the e-mail of a
+        learner first seen without it (or drops the e-mail of one first seen with
+        it), the staged row takes the stored row's key, matched by content and the
+        provider's learner id: the e-mail arrives as a change of the row, and the
+        learner is never stored twice. An e-mail once known is kept.
+        """
+        if not self.conn.execute(
+            "SELECT 1 FROM progress WHERE provider = ? LIMIT 1", (self.provider,)
+        ).fetchone():
+            return  # a first night: nothing stored to match
+        not_stored = (
+            "learner_external_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM progress p "
+            "WHERE p.provider = :provider AND p.course_external_id = "
+            "stage_progress.course_external_id AND p.learner_key = stage_progress.learner_key)"
+        )
+        same_learner = (
+            "FROM progress p WHERE p.provider = :provider AND p.course_external_id = "
+            "stage_progress.course_external_id AND p.learner_external_id = "
+            "stage_progress.learner_external_id"
+        )
+        with staging(self.conn):
+            # The e-mail arrived: the stored rows without one are few, and indexed.
+            without_email = f"{same_learner} AND p.learner_email IS NULL"
+            self.conn.execute(
+                "UPDATE OR IGNORE stage_progress SET learner_key = "
+                f"(SELECT p.learner_key {without_email} LIMIT 1) "
+                f"WHERE learner_email IS NOT NULL AND {not_stored} "
+                f"AND EXISTS (SELECT 1 {without_email})",
+                {"provider": self.provider},
+            )
+            # The e-mail went away: such staged rows are few.
+            self.conn.execute(
+                "UPDATE OR IGNORE stage_progress SET (learner_key, learner_email) = "
+                f"(SELECT p.learner_key, p.learner_email {same_learner} "
+                "ORDER BY p.learner_key LIMIT 1) "
+                f"WHERE learner_email IS NULL AND {not_stored} "
+                f"AND EXISTS (SELECT 1 {same_learner})",
+                {"provider": self.provider},
+            )
 
     def _fill_theoretical_time(self) -> None:
         """Where OpenClassrooms sent no timeSpent, compute it as it does: duration x progress."""
@@ -212,7 +257,7 @@ class ProgressDiff:
         # Rows the fetch passed over: fetched, unchanged, and in no staging table.
         self._unchanged = unchanged
         fetched, created = conn.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE p.learner_email IS NULL) "
+            f"SELECT count(*), count(*) FILTER (WHERE p.learner_key IS NULL) "
             f"FROM stage_progress s LEFT JOIN {_STORED}",
             (provider,),
         ).fetchone()
@@ -221,7 +266,7 @@ class ProgressDiff:
     def differing(self) -> Iterator[tuple[dict, dict]]:
         """(stored, fetched) for every staged row that differs from its stored row."""
         cursor = self.conn.execute(
-            "SELECT * FROM progress_diff ORDER BY old_course_external_id, old_learner_email"
+            "SELECT * FROM progress_diff ORDER BY old_course_external_id, old_learner_key"
         )
         n = len(STAGED_PROGRESS)
         for row in cursor:
@@ -232,7 +277,7 @@ class ProgressDiff:
     def created_sample(self, limit: int) -> list[dict]:
         """The first `limit` staged rows not stored yet, in key order."""
         cursor = self.conn.execute(
-            f"SELECT s.* {_NEW} ORDER BY s.course_external_id, s.learner_email LIMIT ?",
+            f"SELECT s.* {_NEW} ORDER BY s.course_external_id, s.learner_key LIMIT ?",
             (self.provider, limit),
         )
         return list(dicts(cursor))
@@ -241,11 +286,11 @@ class ProgressDiff:
     # and the stored ones the stage does not replace. A rerun stages only what
     # changed, so the checks below read the stored rows for the rest.
     _ROWS_AFTER_RUN = """
-        SELECT course_external_id, learner_email, learner_external_id FROM stage_progress
+        SELECT learner_key, learner_email, learner_external_id FROM stage_progress
         UNION ALL
-        SELECT p.course_external_id, p.learner_email, p.learner_external_id FROM progress p
+        SELECT p.learner_key, p.learner_email, p.learner_external_id FROM progress p
         WHERE p.provider = :provider AND NOT EXISTS (SELECT 1 FROM stage_progress s
-          WHERE s.course_external_id = p.course_external_id AND s.learner_email = p.learner_email)
+          WHERE s.course_external_id = p.course_external_id AND s.learner_key = p.learner_key)
     """
 
     def unmatched_learners(self, limit: int) -> tuple[int, list[str], int, list[str]]:
@@ -259,7 +304,7 @@ class ProgressDiff:
             return 0, [], 0, []
         self.conn.execute("DROP TABLE IF EXISTS temp.learner_links")
         self.conn.execute(
-            "CREATE TEMP TABLE learner_links AS SELECT r.learner_email AS email, "
+            "CREATE TEMP TABLE learner_links AS SELECT r.learner_key AS learner, "
             "(SELECT count(*) FROM learners l WHERE l.email = r.learner_email) AS by_email, "
             "(SELECT count(*) FROM learners l WHERE r.learner_external_id IS NOT NULL "
             "AND l.external_id = r.learner_external_id) AS by_external_id "
@@ -277,8 +322,8 @@ class ProgressDiff:
             sample = [
                 r[0]
                 for r in self.conn.execute(
-                    f"SELECT DISTINCT email FROM learner_links WHERE {where} "
-                    "ORDER BY email LIMIT ?",
+                    f"SELECT DISTINCT learner FROM learner_links WHERE {where} "
+                    "ORDER BY learner LIMIT ?",
                     (limit,),
                 )
             ]
@@ -286,9 +331,12 @@ class ProgressDiff:
         self.conn.execute("DROP TABLE temp.learner_links")
         return counts[0], counts[1], counts[2], counts[3]
 
-    def courses_not_in_catalog(self, limit: int) -> tuple[int, list[str]]:
+    def courses_not_in_catalog(
+        self, limit: int, non_catalog_types: frozenset[str] = frozenset()
+    ) -> tuple[int, list[str]]:
         """How many of the provider's courses, stored or staged, the catalog lacks,
-        and the first `limit` of them."""
+        and the first `limit` of them. Content of `non_catalog_types` (learning
+        paths, program collections) is never in a catalog, and not counted."""
         # Stored and staged rows are both keyed by course first, so their distinct
         # courses are walked one id at a time down the key (a skip scan): a seek per
         # course rather than a read of every row.
@@ -311,9 +359,18 @@ class ProgressDiff:
             WHERE NOT EXISTS (SELECT 1 FROM courses c WHERE c.provider = :provider
                               AND c.external_id = t.id)
         """
-        missing = [
-            r[0] for r in self.conn.execute(f"{query} ORDER BY 1", {"provider": self.provider})
-        ]
+        params: dict[str, str] = {"provider": self.provider}
+        if non_catalog_types:
+            names = [f":kind{i}" for i in range(len(non_catalog_types))]
+            params.update(zip((n[1:] for n in names), sorted(non_catalog_types), strict=True))
+            # Asked only of the few ids the catalog lacks.
+            query += (
+                " AND coalesce((SELECT s.content_type FROM stage_progress s "
+                "WHERE s.course_external_id = t.id LIMIT 1), (SELECT p.content_type "
+                "FROM progress p WHERE p.provider = :provider AND p.course_external_id = t.id "
+                f"LIMIT 1), '') NOT IN ({', '.join(names)})"
+            )
+        missing = [r[0] for r in self.conn.execute(f"{query} ORDER BY 1", params)]
         return len(missing), missing[:limit]
 
     def apply(self, run_id: int, now: str, changes: Iterable[Change]) -> None:
@@ -331,15 +388,15 @@ class ProgressDiff:
         changed a field lo-sync does not store): from tomorrow they are passed over.
         Not a change of the row: no history, not counted."""
         stale = self.conn.execute(
-            f"SELECT s.row_hash, s.course_external_id, s.learner_email FROM stage_progress s "
+            f"SELECT s.row_hash, s.course_external_id, s.learner_key FROM stage_progress s "
             f"CROSS JOIN {_STORED} WHERE p.regression = 0 AND s.row_hash IS NOT p.row_hash "
             f"AND {same(PROGRESS_FIELDS, 's', 'p')}",
             (self.provider,),
         ).fetchall()
         self.conn.executemany(
             "UPDATE progress SET row_hash = ? WHERE provider = ? AND course_external_id = ? "
-            "AND learner_email = ?",
-            ((row_hash, self.provider, course, email) for row_hash, course, email in stale),
+            "AND learner_key = ?",
+            ((row_hash, self.provider, course, key) for row_hash, course, key in stale),
         )
 
     def _insert_created(self, run_id: int) -> None:
@@ -357,7 +414,7 @@ class ProgressDiff:
             f"first_run_id, last_run_id) SELECT :provider, "
             f"{qualified('s', STAGED_PROGRESS)}, s.row_hash, 0, :run, :run {source} "
             # The stage is keyed like progress, so new rows append to the B-tree in order.
-            "ORDER BY s.course_external_id, s.learner_email",
+            "ORDER BY s.course_external_id, s.learner_key",
             {"provider": self.provider, "run": run_id},
         )
 
@@ -368,7 +425,7 @@ class ProgressDiff:
         updates: list[tuple] = []
         assignments = ", ".join(f"{f} = ?" for f in (*PROGRESS_FIELDS, "regression", "row_hash"))
         for merged, fields, regression, lowered in changes:
-            key = (merged["course_external_id"], merged["learner_email"])
+            key = (merged["course_external_id"], merged["learner_key"])
             # A row that keeps values the provider no longer reports is not the
             # provider's row: no fingerprint, so every run compares it in full.
             row_hash = None if merged["regression"] else merged.get("row_hash")
@@ -394,11 +451,11 @@ class ProgressDiff:
     def _flush(self, assignments: str, updates: list, history: list) -> None:
         self.conn.executemany(
             f"UPDATE progress SET {assignments}, last_run_id = ? WHERE provider = ? "
-            "AND course_external_id = ? AND learner_email = ?",
+            "AND course_external_id = ? AND learner_key = ?",
             updates,
         )
         self.conn.executemany(
-            "INSERT INTO progress_history (run_id, provider, course_external_id, learner_email,"
+            "INSERT INTO progress_history (run_id, provider, course_external_id, learner_key,"
             " field, old_value, new_value, regression, changed_at) VALUES (?,?,?,?,?,?,?,?,?)",
             history,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from lo_sync.store.database import transaction
@@ -36,10 +36,18 @@ class Runs:
         return cursor.lastrowid
 
     def record_failed(
-        self, command: str, provider: str, started_at: str, status: str, message: str
+        self,
+        command: str,
+        provider: str,
+        started_at: str,
+        status: str,
+        message: str,
+        counts: dict[str, int] | None = None,
+        evidence: Callable[[int], None] | None = None,
     ) -> None:
         """Record a run that failed, was refused or was interrupted, in its own transaction
-        (a dry run records nothing)."""
+        (a dry run records nothing). `evidence(run_id)` writes, in the same transaction,
+        what the failure leaves to read (the records a fetch set aside)."""
         if self.readonly:
             return
         if self.conn.in_transaction:
@@ -47,7 +55,9 @@ class Runs:
             # the `try` that would roll it back) must not commit with its record.
             self.conn.execute("ROLLBACK")
         with transaction(self.conn):
-            self.insert(command, provider, started_at, status, {}, message)
+            run_id = self.insert(command, provider, started_at, status, counts or {}, message)
+            if evidence is not None:
+                evidence(run_id)
 
     def last_id(self) -> int:
         """The newest run's id (0 before the first): a mark to ask `committed_since`."""

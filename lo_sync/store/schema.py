@@ -11,10 +11,10 @@ from sqlite_utils import Migrations
 
 COURSE_FIELDS = (
     "title", "description", "url", "image_url", "language", "duration_minutes",
-    "status", "content_type", "skills", "level", "provider_updated_at",
+    "status", "content_type", "skills", "level", "provider_updated_at", "parent_external_id",
 )  # fmt: skip
 PROGRESS_FIELDS = (
-    "learner_external_id", "learner_name", "progress_percent", "completed", "completed_at",
+    "learner_email", "learner_external_id", "learner_name", "content_type", "progress_percent", "completed", "completed_at",
     "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
     "enrolled_at", "program_id",
 )  # fmt: skip
@@ -25,7 +25,9 @@ COLUMN_TYPES = {
     "score_percent": "REAL", "time_spent_minutes": "REAL", "time_spent_theoretical": "INTEGER",
 }  # fmt: skip
 COURSE_KEY = ("external_id",)
-PROGRESS_KEY = ("course_external_id", "learner_email")
+# A learner's rows are keyed by e-mail, or by the provider's id for the learner when
+# a row has no e-mail (store/progress.py keeps that key when the e-mail arrives later).
+PROGRESS_KEY = ("course_external_id", "learner_key")
 STAGED_COURSE = (*COURSE_KEY, *COURSE_FIELDS)
 STAGED_PROGRESS = (*PROGRESS_KEY, *PROGRESS_FIELDS)
 # Mapped rows travel and are staged as tuples in these column orders; itemgetter
@@ -192,6 +194,80 @@ def m003_progress_row_hash(db: sqlite_utils.Database) -> None:
     """Room for each row's fingerprint. Rows stored before it get theirs on the next
     sync-stats, which compares them in full once."""
     db.execute("ALTER TABLE progress ADD COLUMN row_hash INTEGER")
+
+
+@migrations()
+def m004_real_provider_data(db: sqlite_utils.Database) -> None:
+    """What real answers carry: progress rows keyed by e-mail or, without one, by the
+    provider's learner id (`learner_key`), with a nullable e-mail and progress and the
+    kind of content; a clip's parent course; the drift of each provider's data.
+
+    progress is rebuilt (a key and a NOT NULL change); its rows keep their e-mail
+    as key, and take their content's kind from the catalog. Statement by statement,
+    inside the migration's transaction (executescript would commit half of it)."""
+    for statement in _M004.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_M004 = """
+        ALTER TABLE courses ADD COLUMN parent_external_id TEXT;
+        CREATE TABLE progress_m004 (
+            provider TEXT NOT NULL,
+            course_external_id TEXT NOT NULL,
+            learner_key TEXT NOT NULL,
+            learner_email TEXT,
+            learner_external_id TEXT,
+            learner_name TEXT,
+            content_type TEXT,
+            progress_percent REAL,
+            completed INTEGER NOT NULL,
+            completed_at TEXT,
+            score_percent REAL,
+            time_spent_minutes REAL,
+            time_spent_theoretical INTEGER NOT NULL DEFAULT 0,
+            last_activity_at TEXT,
+            enrolled_at TEXT,
+            program_id TEXT,
+            regression INTEGER NOT NULL DEFAULT 0,
+            first_run_id INTEGER NOT NULL,
+            last_run_id INTEGER NOT NULL,
+            row_hash INTEGER,
+            PRIMARY KEY (provider, course_external_id, learner_key)
+        ) WITHOUT ROWID;
+        INSERT INTO progress_m004
+        SELECT p.provider, p.course_external_id, p.learner_email, p.learner_email,
+               p.learner_external_id, p.learner_name,
+               coalesce((SELECT c.content_type FROM courses c WHERE c.provider = p.provider
+                         AND c.external_id = p.course_external_id), 'Course'),
+               p.progress_percent, p.completed, p.completed_at, p.score_percent,
+               p.time_spent_minutes, p.time_spent_theoretical, p.last_activity_at,
+               p.enrolled_at, p.program_id, p.regression, p.first_run_id, p.last_run_id,
+               NULL
+        FROM progress p ORDER BY p.provider, p.course_external_id, p.learner_email;
+        DROP TABLE progress;
+        ALTER TABLE progress_m004 RENAME TO progress;
+        CREATE INDEX progress_without_email
+            ON progress (provider, course_external_id, learner_external_id)
+            WHERE learner_email IS NULL;
+        ALTER TABLE progress_history RENAME COLUMN learner_email TO learner_key;
+ALTER TABLE sync_runs ADD COLUMN not_read INTEGER;
+ALTER TABLE sync_runs ADD COLUMN new_in_data INTEGER;
+        CREATE TABLE data_drift (
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            finding TEXT NOT NULL,
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            first_run_id INTEGER,
+            first_seen_at TEXT NOT NULL,
+            last_run_id INTEGER,
+            last_seen_at TEXT NOT NULL,
+            records INTEGER NOT NULL,
+            example TEXT,
+            PRIMARY KEY (provider, kind, finding, field, value)
+        );
+"""
 
 
 def known_migrations() -> set[str]:

@@ -111,7 +111,7 @@ def test_an_internal_error_fails_its_provider_alone_on_record_in_one_line(
     tmp_path, sim, monkeypatch, restore_logging
 ):
     # A bug in Coursera's mapper, as a nesting bomb once was (RecursionError).
-    def bomb(record):
+    def bomb(record, notes):
         raise RecursionError("maximum recursion depth exceeded while mapping")
 
     monkeypatch.setattr(type(PROVIDERS["coursera"]), "course_row", staticmethod(bomb))

@@ -167,7 +167,7 @@ def test_a_body_that_is_not_json_still_fails_to_decode():
 
 def test_an_integer_beyond_64_bits_decodes_as_a_float_which_no_id_check_accepts():
     from lo_sync.http import decode_json
-    from lo_sync.providers import PROVIDERS, RecordError
+    from lo_sync.providers import PROVIDERS, Notes, RecordError
 
     coursera = PROVIDERS["coursera"]
     body = b'{"contentId": 123456789012345678901234567890, "email": "a@x.io"}'
@@ -175,7 +175,7 @@ def test_an_integer_beyond_64_bits_decodes_as_a_float_which_no_id_check_accepts(
 
     assert isinstance(record["contentId"], float)  # orjson's reading; json's is exact
     with pytest.raises(RecordError, match="contentId"):
-        coursera.stat_row({**record, "isCompleted": False, "overallProgress": 1})
+        coursera.stat_row({**record, "isCompleted": False, "overallProgress": 1}, Notes())
 
 
 @pytest.mark.parametrize("depth", [1025, 100_000], ids=["just past orjson's limit", "far past"])

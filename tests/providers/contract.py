@@ -27,7 +27,7 @@ import requests
 import responses
 
 from lo_sync.http import ApiClient, RetryPolicy
-from lo_sync.providers import PROVIDERS, Provider, RecordError
+from lo_sync.providers import PROVIDERS, Notes, Provider, RecordError
 from lo_sync.store.schema import STAGED_COURSE, STAGED_PROGRESS, course_values, progress_values
 
 BASE_URL = "https://api.contract.test/v1"
@@ -164,7 +164,7 @@ class ProviderContract:
     # --- mapping ---------------------------------------------------------------------------------
 
     def test_saved_catalog_maps_to_rows_with_the_staging_columns(self, course_records):
-        rows = [self.provider.course_row(record) for record in course_records]
+        rows = [self.provider.course_row(record, Notes()) for record in course_records]
 
         assert rows
         for row in rows:
@@ -176,7 +176,7 @@ class ProviderContract:
         assert len({row["external_id"] for row in rows}) == len(rows)
 
     def test_saved_statistics_map_to_rows_with_the_staging_columns(self, stat_records):
-        rows = [self.provider.stat_row(record) for record in stat_records]
+        rows = [self.provider.stat_row(record, Notes()) for record in stat_records]
 
         assert rows
         for row in rows:
@@ -198,14 +198,14 @@ class ProviderContract:
         ):
             for record in records:
                 before = copy.deepcopy(record)
-                assert mapper(record) == mapper(record)
+                assert mapper(record, Notes()) == mapper(record, Notes())
                 assert record == before
 
     @pytest.mark.parametrize("record", NOT_OBJECTS, ids=repr)
     def test_a_record_that_is_not_an_object_is_refused(self, record):
         for mapper in (self.provider.course_row, self.provider.stat_row):
             with pytest.raises(RecordError, match="record is not an object"):
-                mapper(record)
+                mapper(record, Notes())
 
     # --- the id of a raw record ------------------------------------------------------------------
 
@@ -219,7 +219,7 @@ class ProviderContract:
         broken = {field: course_records[0][field]}  # nothing but its id
 
         with pytest.raises(RecordError):
-            self.provider.course_row(broken)
+            self.provider.course_row(broken, Notes())
         assert self.provider.course_id(broken) == str(course_records[0][field])
         assert self.provider.course_id({**broken, field: 42}) == "42"
 

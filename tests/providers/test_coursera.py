@@ -10,11 +10,19 @@ import re
 
 import pytest
 
-from lo_sync.providers import PROVIDERS, RecordError
+from lo_sync.providers import PROVIDERS, Notes, RecordError
 from tests.helpers.factories import MISSING, altered
 from tests.providers.contract import BASE_URL, ORG_ID, OffsetListing, ProviderContract, fetch
 
 coursera = PROVIDERS["coursera"]
+
+
+def course_row(record):
+    return coursera.course_row(record, Notes())
+
+
+def stat_row(record):
+    return coursera.stat_row(record, Notes())
 
 
 class TestCourseraContract(ProviderContract):
@@ -49,7 +57,7 @@ def test_coursera_catalog_is_the_organization_contents():
 def test_coursera_contents_page_maps_to_exact_course_rows(load_payload):
     page = load_payload("coursera_contents.json")
 
-    rows = [coursera.course_row(record) for record in page["elements"]]
+    rows = [course_row(record) for record in page["elements"]]
 
     assert rows == [
         {
@@ -121,7 +129,7 @@ def test_coursera_launch_url_skips_programs_without_content_url(load_payload):
         {"programId": "second", "contentUrl": "https://www.coursera.org/programs/second/learn/x"},
     ]
 
-    assert coursera.course_row(course)["url"] == "https://www.coursera.org/programs/second/learn/x"
+    assert course_row(course)["url"] == "https://www.coursera.org/programs/second/learn/x"
 
 
 def test_coursera_launch_url_falls_back_to_public_page_when_no_program_has_a_usable_link(
@@ -130,19 +138,19 @@ def test_coursera_launch_url_falls_back_to_public_page_when_no_program_has_a_usa
     course = load_payload("coursera_contents.json")["elements"][0]
     course["programs"] = [{"programId": "p1", "contentUrl": {"href": "x"}}, {"programId": "p2"}]
 
-    assert coursera.course_row(course)["url"] == "https://www.coursera.org/learn/ml-foundations"
+    assert course_row(course)["url"] == "https://www.coursera.org/learn/ml-foundations"
 
 
 def test_coursera_integer_content_id_becomes_text(load_payload):
     course = altered(load_payload("coursera_contents.json")["elements"][3], contentId=987654)
 
-    assert coursera.course_row(course)["external_id"] == "987654"
+    assert course_row(course)["external_id"] == "987654"
 
 
 def test_coursera_title_of_exactly_1000_characters_is_kept(load_payload):
     course = altered(load_payload("coursera_contents.json")["elements"][3], name="t" * 1000)
 
-    assert coursera.course_row(course)["title"] == "t" * 1000
+    assert course_row(course)["title"] == "t" * 1000
 
 
 def _coursera_course_with_metadata(load_payload, **definition_changes) -> dict:
@@ -194,12 +202,12 @@ def test_coursera_course_record_breaking_the_contract_is_refused(
     course = altered(_coursera_course_with_metadata(load_payload, **metadata_changes), **changes)
 
     with pytest.raises(RecordError, match=re.escape(reason)):
-        coursera.course_row(course)
+        course_row(course)
 
 
 def test_coursera_course_record_that_is_not_an_object_is_refused():
     with pytest.raises(RecordError, match="record is not an object"):
-        coursera.course_row(["contentId", "x"])
+        course_row(["contentId", "x"])
 
 
 # --- Coursera learner statistics ----------------------------------------------------------------
@@ -208,7 +216,7 @@ def test_coursera_course_record_that_is_not_an_object_is_refused():
 def test_coursera_enrollment_reports_page_maps_to_exact_stat_rows(load_payload):
     page = load_payload("coursera_enrollment_reports.json")
 
-    rows = [coursera.stat_row(record) for record in page["elements"]]
+    rows = [stat_row(record) for record in page["elements"]]
 
     assert rows == [
         {
@@ -269,7 +277,7 @@ def test_coursera_learner_without_email_falls_back_to_email_shaped_external_id(l
         externalId="Ahmed.K@Example.org",
     )
 
-    row = coursera.stat_row(report)
+    row = stat_row(report)
 
     assert (row["learner_email"], row["learner_external_id"]) == (
         "ahmed.k@example.org",
@@ -280,7 +288,7 @@ def test_coursera_learner_without_email_falls_back_to_email_shaped_external_id(l
 def test_coursera_grade_bounds_map_to_score_bounds(load_payload):
     report = load_payload("coursera_enrollment_reports.json")["elements"][0]
 
-    scores = [coursera.stat_row(altered(report, grade=g))["score_percent"] for g in (0, 1)]
+    scores = [stat_row(altered(report, grade=g))["score_percent"] for g in (0, 1)]
 
     assert scores == [0, 100]
 
@@ -364,4 +372,4 @@ def test_coursera_stat_record_breaking_the_contract_is_refused(load_payload, cha
     report = altered(load_payload("coursera_enrollment_reports.json")["elements"][0], **changes)
 
     with pytest.raises(RecordError, match=re.escape(reason)):
-        coursera.stat_row(report)
+        stat_row(report)

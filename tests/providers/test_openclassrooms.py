@@ -10,11 +10,19 @@ import re
 
 import pytest
 
-from lo_sync.providers import PROVIDERS, RecordError
+from lo_sync.providers import PROVIDERS, Notes, RecordError
 from tests.helpers.factories import MISSING, altered
 from tests.providers.contract import BASE_URL, ORG_ID, ProviderContract, RangeListing, fetch
 
 openclassrooms = PROVIDERS["openclassrooms"]
+
+
+def course_row(record):
+    return openclassrooms.course_row(record, Notes())
+
+
+def stat_row(record):
+    return openclassrooms.stat_row(record, Notes())
 
 
 class TestOpenClassroomsContract(ProviderContract):
@@ -54,7 +62,7 @@ def test_openclassrooms_asks_for_the_configured_page_size_even_above_max_page_si
 def test_openclassrooms_courses_map_to_exact_course_rows(load_payload):
     courses = load_payload("openclassrooms_courses.json")
 
-    rows = [openclassrooms.course_row(record) for record in courses]
+    rows = [course_row(record) for record in courses]
 
     assert rows == [
         {
@@ -118,7 +126,7 @@ def test_openclassrooms_courses_map_to_exact_course_rows(load_payload):
 
 def test_openclassrooms_only_active_coming_soon_and_pre_registration_keep_a_course(load_payload):
     statuses = [
-        openclassrooms.course_row(r)["status"] for r in load_payload("openclassrooms_courses.json")
+        course_row(r)["status"] for r in load_payload("openclassrooms_courses.json")
     ]
 
     offered = [status in openclassrooms.active_statuses for status in statuses]
@@ -158,7 +166,7 @@ def test_openclassrooms_course_record_breaking_the_contract_is_refused(
     course = altered(load_payload("openclassrooms_courses.json")[0], **changes)
 
     with pytest.raises(RecordError, match=re.escape(reason)):
-        openclassrooms.course_row(course)
+        course_row(course)
 
 
 # --- OpenClassrooms learner statistics ----------------------------------------------------------
@@ -167,7 +175,7 @@ def test_openclassrooms_course_record_breaking_the_contract_is_refused(
 def test_openclassrooms_progress_maps_to_exact_stat_rows(load_payload):
     progress = load_payload("openclassrooms_progress.json")
 
-    rows = [openclassrooms.stat_row(record) for record in progress]
+    rows = [stat_row(record) for record in progress]
 
     assert rows == [
         {
@@ -238,7 +246,7 @@ def test_openclassrooms_progress_maps_to_exact_stat_rows(load_payload):
 def test_openclassrooms_status_completed_counts_whatever_the_progress(load_payload):
     record = altered(load_payload("openclassrooms_progress.json")[0], progress=98)
 
-    assert openclassrooms.stat_row(record)["completed"] == 1
+    assert stat_row(record)["completed"] == 1
 
 
 @pytest.mark.parametrize(
@@ -284,4 +292,4 @@ def test_openclassrooms_stat_record_breaking_the_contract_is_refused(load_payloa
     record = altered(load_payload("openclassrooms_progress.json")[0], **changes)
 
     with pytest.raises(RecordError, match=re.escape(reason)):
-        openclassrooms.stat_row(record)
+        stat_row(record)
