@@ -149,16 +149,17 @@ def oauth_error(response: requests.Response) -> str | None:
             return known or error
     fault = body.get("fault")
     detail = fault.get("detail") if isinstance(fault, dict) else None
-    for code in (
+    other_codes = [
         body.get("errorCode"),
         detail.get("errorcode") if isinstance(detail, dict) else None,
-    ):
-        if isinstance(code, str) and _known_oauth_error(code):
-            return _known_oauth_error(code)
-    return None
+    ]
+    return next(filter(None, map(_known_oauth_error, other_codes)), None)
 
 
-def _known_oauth_error(code: str) -> str | None:
+def _known_oauth_error(code: Any) -> str | None:
+    """One of OAuth2's own codes, however `code` spells it; None for anything else."""
+    if not isinstance(code, str):
+        return None
     squashed = re.sub(r"[^a-z]", "", code.rpartition(".")[2].lower())
     for known in OAUTH_ERRORS:
         if squashed == known.replace("_", ""):
