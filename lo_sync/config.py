@@ -107,6 +107,7 @@ class ProviderConfig:
     group: str
     base_url: str
     token_url: str
+    scope: str | None = None  # the OAuth2 scope the token request asks for; None: none
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def _parse_provider(name: str, settings: Any, problems: list[str]) -> ProviderCo
         return None
     required = [provider.org_key, "client_id", "client_secret", "group"]
     optional = {"base_url": provider.default_base_url, "token_url": provider.default_token_url}
-    _unknown_keys(settings, set(required) | set(optional), prefix + ".", problems)
+    _unknown_keys(settings, {*required, *optional, "scope"}, prefix + ".", problems)
 
     values: dict[str, str] = {}
     for key in required:
@@ -281,6 +282,7 @@ def _parse_provider(name: str, settings: Any, problems: list[str]) -> ProviderCo
             if url_problem:
                 problems.append(f"{prefix}.{key}: {url_problem}")
             values[key] = value.rstrip("/")
+    scope = _parse_scope(settings.get("scope"), f"{prefix}.scope", problems)
     if len(values) < len(required) + len(optional):
         return None
     register_secret(values["client_secret"])
@@ -292,7 +294,29 @@ def _parse_provider(name: str, settings: Any, problems: list[str]) -> ProviderCo
         group=values["group"],
         base_url=values["base_url"],
         token_url=values["token_url"],
+        scope=scope,
     )
+
+
+def _parse_scope(raw: Any, key: str, problems: list[str]) -> str | None:
+    """The OAuth2 scope to ask for; None when the key is absent or left empty (`scope:`)."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        problems.append(
+            f"{key}: must be text, the scope names separated by spaces, got {type(raw).__name__}"
+        )
+        return None
+    value = _expand(str(raw), key, problems)
+    if value is not None and not value.strip():
+        problems.append(f"{key}: must not be empty; leave the key out to ask for no scope")
+    elif value is not None:
+        problem = text_problem(value, TEXT_BOUNDS["scope"])
+        if problem:
+            problems.append(f"{key}: {problem}")
+        else:
+            return value
+    return None
 
 
 def _parse_http(section: Any, problems: list[str]) -> HttpSettings:

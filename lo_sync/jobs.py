@@ -100,6 +100,7 @@ def make_client(
         token_url=pcfg.token_url,
         client_id=pcfg.client_id,
         client_secret=pcfg.client_secret,
+        scope=pcfg.scope,
         timeout=(http.connect_timeout, http.read_timeout),
         retry=retry or RetryPolicy(max_attempts=http.max_attempts, max_wait=http.max_retry_wait),
         request_deadline=http.request_deadline,

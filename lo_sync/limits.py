@@ -32,6 +32,7 @@ class TextBound(NamedTuple):
 
 
 _VSCHAR = re.compile(r"[\x20-\x7e]+")  # what OAuth2 allows in a client id or secret
+_SCOPE_TOKEN = r"[\x21\x23-\x5b\x5d-\x7e]+"  # OAuth2's scope-token (RFC 6749 §3.3)
 TEXT_BOUNDS = {
     # The id goes into every URL path: nothing in it may end or escape the segment.
     "org": TextBound(
@@ -45,6 +46,13 @@ TEXT_BOUNDS = {
     ),
     "client_secret": TextBound(
         "a client secret", 1024, _VSCHAR, "a client secret is printable ASCII (OAuth2's VSCHAR)"
+    ),
+    # Sent as the token request's `scope` form field, as written.
+    "scope": TextBound(
+        "a scope",
+        1024,
+        re.compile(f"{_SCOPE_TOKEN}(?: {_SCOPE_TOKEN})*"),
+        'a scope is OAuth2 scope names separated by single spaces (printable ASCII, no " or \\)',
     ),
     # Written on every course row the catalog creates.
     "group": TextBound(

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from lo_sync.errors import ConfigError, ProviderError
-from lo_sync.http.messages import raise_for_status
+from lo_sync.http.messages import error_text, oauth_error, raise_for_status
 from lo_sync.http.transport import Transport
 from lo_sync.redact import redact, register_secret
 
@@ -29,16 +29,31 @@ TOKEN_EXPIRY_MARGIN = 60.0
 # read (expires_in absent, not a number, zero or negative). Both providers issue
 # tokens for far longer; should one end sooner, its 401 fetches a new one.
 UNKNOWN_TOKEN_LIFETIME = 300.0
+# The OAuth2 codes that refuse the client itself (RFC 6749 §5.2). Any other code
+# refuses something else (the scope, the grant, the request), and sending the
+# operator to client_id and client_secret then sends them the wrong way.
+CREDENTIAL_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
+# How much of the configured scope a refusal shows: enough to recognise it.
+SCOPE_SHOWN = 100
 
 
 class ClientCredentials(requests.auth.AuthBase):
     """OAuth2 client-credentials bearer token, fetched lazily and reused until near expiry."""
 
-    def __init__(self, transport: Transport, token_url: str, client_id: str, client_secret: str):
+    def __init__(
+        self,
+        transport: Transport,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        scope: str | None = None,
+    ):
+        """`scope` is the space-separated OAuth2 scope to ask for; None asks for none."""
         self.transport = transport
         self.token_url = token_url
         self.client_id = client_id
         self.client_secret = client_secret
+        self.scope = scope
         # Registered here too, not only by config, so no caller of ApiClient can leak it.
         register_secret(client_secret)
         self._token: str | None = None
@@ -59,25 +74,29 @@ class ClientCredentials(requests.auth.AuthBase):
 
     def _fetch(self) -> None:
         provider = self.transport.provider
-        # Basic auth carries the client credentials; the form body carries only the grant type.
+        # Basic auth carries the client credentials; the form body the grant type,
+        # and the scope only when one is configured: a form that names none asks for
+        # the client's default, which is what an unset scope has always meant.
+        form = {"grant_type": "client_credentials"}
+        if self.scope:
+            form["scope"] = self.scope
         response = self.transport.send(
             "POST",
             self.token_url,
-            data={"grant_type": "client_credentials"},
+            data=form,
             auth=(self.client_id, self.client_secret),
             what="token request",
         )
-        if response.status_code in (400, 401, 403):
-            raise ConfigError(
-                f"{provider}: the token endpoint refused the client credentials "
-                f"(HTTP {response.status_code}); check providers.{provider}.client_id "
-                "and client_secret"
-            )
         if response.status_code == 404:
             raise ConfigError(
                 f"{provider}: the token endpoint {redact(self.token_url)} answered "
                 f"HTTP 404; check providers.{provider}.token_url"
             )
+        code = oauth_error(response)
+        if response.status_code in (400, 401, 403) or (
+            code is not None and 400 <= response.status_code < 500
+        ):
+            raise self._refusal(response, code)
         raise_for_status(provider, response, "token request")
         try:
             body = response.json()
@@ -94,6 +113,41 @@ class ClientCredentials(requests.auth.AuthBase):
         # A minute's margin, but never most of a short-lived token's life.
         margin = min(TOKEN_EXPIRY_MARGIN, expires_in / 10)
         self._expires_at = time.monotonic() + max(0.0, expires_in - margin)
+
+    def _refusal(self, response: requests.Response, code: str | None) -> ConfigError:
+        """A refused token request as one line: what was refused, which key to check,
+        then the endpoint's own words (last, so a long text never hides the key)."""
+        provider = self.transport.provider
+        status = f"HTTP {response.status_code}"
+        text = error_text(response)
+        said = f"; the endpoint said: {text}" if text else ""
+        if code == "invalid_scope":
+            key = f"providers.{provider}.scope"
+            if not self.scope:
+                return ConfigError(
+                    f"{provider}: the token endpoint refused the scope, and lo-sync sent none "
+                    f"({status}); check {key}: the provider may require one{said}"
+                )
+            scope = self.scope
+            if len(scope) > SCOPE_SHOWN:
+                scope = scope[: SCOPE_SHOWN - 1] + "…"
+            return ConfigError(
+                f'{provider}: the token endpoint refused the scope "{redact(scope)}" '
+                f"({status}); check {key}{said}"
+            )
+        if code is None or code in CREDENTIAL_ERRORS:
+            # With no code to read, a refusal is taken to be of the client, as it
+            # always was; the endpoint's own words follow should they say otherwise.
+            return ConfigError(
+                f"{provider}: the token endpoint refused the client credentials ({status}); "
+                f"check providers.{provider}.client_id and client_secret{said}"
+            )
+        return ConfigError(
+            f"{provider}: the token endpoint refused the token request ({status}), not the "
+            "client credentials; check that "
+            f"providers.{provider}.token_url is the provider's client-credentials token "
+            f"endpoint{said}"
+        )
 
     def _lifetime(self, expires_in: Any) -> float:
         """expires_in as seconds; a value we cannot use means 'unknown', said at -v."""

@@ -65,6 +65,7 @@ class ApiClient:
         token_url: str,
         client_id: str,
         client_secret: str,
+        scope: str | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy = DEFAULT_RETRY,
         request_deadline: float = DEFAULT_REQUEST_DEADLINE,
@@ -81,7 +82,9 @@ class ApiClient:
         self.transport = Transport(
             provider, timeout=timeout, max_response_mb=max_response_mb, session=session
         )
-        self.auth = ClientCredentials(self.transport, token_url, client_id, client_secret)
+        self.auth = ClientCredentials(
+            self.transport, token_url, client_id, client_secret, scope=scope
+        )
 
     def close(self) -> None:
         self.transport.close()

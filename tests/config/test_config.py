@@ -254,7 +254,7 @@ def test_every_problem_is_reported_at_once_each_naming_its_key():
         "max_response_mb, max_retry_wait, page_size, read_timeout, request_deadline)",
         "http.max_attempts: must be a positive integer",
         "providers.coursera.groupe: unknown key (expected one of: base_url, client_id, "
-        "client_secret, group, org_id, token_url)",
+        "client_secret, group, org_id, scope, token_url)",
         "providers.coursera.client_id: must be a string, got list",
         "providers.coursera.group: missing",
         "providers.udemy: unknown provider (known: coursera, openclassrooms)",

@@ -86,7 +86,8 @@ def test_token_endpoint_refusing_the_credentials_is_a_config_error(api, client, 
 
     assert str(caught.value) == (
         f"coursera: the token endpoint refused the client credentials (HTTP {status}); "
-        "check providers.coursera.client_id and client_secret"
+        "check providers.coursera.client_id and client_secret; "
+        "the endpoint said: INVALID_CLIENT: bad client"
     )
     assert sent(api) == [("POST", TOKEN_URL)]  # the call itself is never sent
 
