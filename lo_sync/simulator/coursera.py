@@ -182,14 +182,28 @@ class CourseraAPI(ProviderAPI):
 
         return Page(start, (route.resource, start, limit, flag), render)
 
-    # What variance.py's CourseraVariance spells otherwise: the two data
-    # collections and the paging object.
+    # What coursera_variance.CourseraVariance spells otherwise:
 
     def contents(self, cfg: SimulatorConfig, faults: FaultInjector) -> Collection:
-        return _contents(cfg, faults)
+        listing = catalog_indices("coursera", cfg.day, cfg)
+        total = len(listing) // 2 if faults.has("shrunk") else len(listing)
+        return Collection(
+            total,
+            lambda a, b: [content_record(i, cfg.day, cfg) for i in listing[a:b]],
+            COURSERA_CORRUPTIONS,
+            "contentId",
+            "name",
+            CONTENT_UNSEEN,
+        )
 
     def reports(self, cfg: SimulatorConfig, include_specializations: bool) -> Collection:
-        return _enrollment_reports(cfg, include_specializations)
+        def fetch(a: int, b: int) -> list[dict[str, Any]]:
+            return [
+                enrollment_row(enrollment_row_index(p, include_specializations), cfg.day, cfg)
+                for p in range(a, b)
+            ]
+
+        return Collection(enrollment_total(cfg, include_specializations), fetch, unseen=ROW_UNSEEN)
 
     def paging(
         self,
@@ -207,29 +221,6 @@ class CourseraAPI(ProviderAPI):
             paging["next"] = str(start)
         paging["total"] = total
         return paging
-
-
-def _contents(cfg: SimulatorConfig, faults: FaultInjector) -> Collection:
-    listing = catalog_indices("coursera", cfg.day, cfg)
-    total = len(listing) // 2 if faults.has("shrunk") else len(listing)
-    return Collection(
-        total,
-        lambda a, b: [content_record(i, cfg.day, cfg) for i in listing[a:b]],
-        COURSERA_CORRUPTIONS,
-        "contentId",
-        "name",
-        CONTENT_UNSEEN,
-    )
-
-
-def _enrollment_reports(cfg: SimulatorConfig, include_specializations: bool) -> Collection:
-    def fetch(a: int, b: int) -> list[dict[str, Any]]:
-        return [
-            enrollment_row(enrollment_row_index(p, include_specializations), cfg.day, cfg)
-            for p in range(a, b)
-        ]
-
-    return Collection(enrollment_total(cfg, include_specializations), fetch, unseen=ROW_UNSEEN)
 
 
 def _form(body: bytes) -> dict[str, list[str]]:

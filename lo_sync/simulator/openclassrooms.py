@@ -151,7 +151,6 @@ class OpenClassroomsAPI(ProviderAPI):
             lambda: _render(collection, start, last_wanted, reported_total, cfg, faults),
         )
 
-
     # What variance.py's OpenClassroomsVariance spells otherwise.
 
     def courses(self, cfg: SimulatorConfig, faults: FaultInjector) -> Collection:
