@@ -232,7 +232,19 @@ def stats(app: App, providers, course, fmt):
     metavar="KIND[:k=v,...]",
     help="Inject a fault, e.g. rate_limit:every=3 (repeatable; see README).",
 )
-def simulate(port, size, enrollments, day, faults):
+@click.option(
+    "--variance",
+    is_flag=True,
+    help="Spell the same data as real answers do, in realistic shares (see README).",
+)
+@click.option(
+    "--require-scope",
+    "scopes",
+    multiple=True,
+    metavar="PROVIDER=SCOPE",
+    help="That provider's token endpoint refuses requests without SCOPE (repeatable).",
+)
+def simulate(port, size, enrollments, day, faults, variance, scopes):
     """Serve both providers' APIs on 127.0.0.1 from generated data, as the contract describes."""
     from lo_sync.simulator import CREDENTIALS, Fault, SimulatorConfig, serve_forever
     from lo_sync.simulator.client_config import config_yaml
@@ -241,7 +253,16 @@ def simulate(port, size, enrollments, day, faults):
         parsed = tuple(Fault.parse(f) for f in faults)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from None
-    config = SimulatorConfig.sized(size, enrollments, day, parsed)
+    pairs = [scope.partition("=") for scope in scopes]
+    if any(not sep for _, sep, _ in pairs):
+        raise click.BadParameter("expected PROVIDER=SCOPE", param_hint="--require-scope")
+    try:
+        config = SimulatorConfig.sized(size, enrollments, day, parsed).replace(
+            variance=variance,
+            require_scope=tuple((provider.strip(), scope.strip()) for provider, _, scope in pairs),
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--require-scope") from None
 
     def ready(url: str) -> None:
         click.echo(f"simulator listening on {url} (Ctrl-C to stop)")

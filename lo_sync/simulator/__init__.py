@@ -14,12 +14,15 @@ size (generated per page, never held in memory), can play "the next night"
 
 The modules, by what they are:
 
-    config.py          SimulatorConfig: sizes, night, faults, page cache
+    config.py          SimulatorConfig: sizes, night, faults, page cache, variance, scopes
     client_config.py   where each provider is served, its credentials, a config text
     server.py          HTTP plumbing, control endpoint, Simulator, serve_forever
     guard.py           the one request path: path, method, faults, token, org, page
     coursera.py        Coursera's data and API
     openclassrooms.py  OpenClassrooms' data and API
+    variance.py        the same data as real answers spell it (`variance=True`), and
+                       OpenClassrooms' share of it
+    coursera_variance.py  Coursera's share of it
     faults.py          the faults and the counters that make them deterministic
     nights.py          day 1 and day 2: snapshot times, which catalog indices a night lists
     learners.py        the learners, and how their stats rows move on day 2

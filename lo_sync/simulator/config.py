@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from lo_sync.simulator.client_config import PROVIDERS
 from lo_sync.simulator.faults import Fault
 
 
@@ -16,6 +17,12 @@ class SimulatorConfig:
     `page_cache` is how many bytes of rendered answers the simulator may keep so
     a page is built once however often it is asked for (see page_cache.py); 0,
     the default, builds every page on every request.
+
+    `variance` sends the same data spelled the many ways real answers spell it
+    (variance.py says which and how often); off, every answer is the contract's
+    strict spelling. `require_scope` holds (provider, scope) pairs: that
+    provider's token endpoint refuses a request whose `scope` lacks the scope.
+    `oc_page_cap` None means the default slice: 100 items, 20 under variance.
     """
 
     coursera_contents: int = 300
@@ -24,10 +31,12 @@ class SimulatorConfig:
     openclassrooms_progress: int = 800
     day: int = 1
     changed_fraction: float = 0.05
-    oc_page_cap: int = 100
+    oc_page_cap: int | None = None  # None: 100, or 20 under variance
     seed: int = 42
     faults: tuple[Fault, ...] = ()
     page_cache: int = 0  # bytes of answer bodies; 0: off
+    variance: bool = False
+    require_scope: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -42,7 +51,7 @@ class SimulatorConfig:
             raise ValueError("day must be 1 or 2")
         if not 0 <= self.changed_fraction <= 1:
             raise ValueError("changed_fraction must be between 0 and 1")
-        if self.oc_page_cap < 1:
+        if self.oc_page_cap is not None and self.oc_page_cap < 1:
             raise ValueError("oc_page_cap must be at least 1")
         if self.page_cache < 0:
             raise ValueError("page_cache must not be negative (0 turns it off)")
@@ -51,6 +60,27 @@ class SimulatorConfig:
         for fault in self.faults:
             if not isinstance(fault, Fault):
                 raise TypeError(f"faults must be Fault values, got {fault!r}")
+        # A dict {provider: scope} reads naturally; kept as sorted pairs, hashable.
+        pairs = self.require_scope
+        pairs = tuple(sorted(pairs.items() if isinstance(pairs, dict) else map(tuple, pairs)))
+        object.__setattr__(self, "require_scope", pairs)
+        for provider, scope in pairs:
+            if provider not in PROVIDERS:
+                raise ValueError(f"require_scope: unknown provider {provider!r}")
+            if not scope or not isinstance(scope, str) or " " in scope:
+                raise ValueError(f"require_scope: {provider}'s scope must be one word")
+        if len({provider for provider, _ in pairs}) != len(pairs):
+            raise ValueError("require_scope: one scope per provider")
+
+    def required_scope(self, provider: str) -> str | None:
+        """The scope `provider`'s token endpoint insists on, or None."""
+        return dict(self.require_scope).get(provider)
+
+    def oc_slice(self) -> int:
+        """How many items OpenClassrooms puts in one answer at most."""
+        if self.oc_page_cap is not None:
+            return self.oc_page_cap
+        return 20 if self.variance else 100  # real client code shows slices of 20
 
     @classmethod
     def sized(

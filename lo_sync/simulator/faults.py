@@ -91,6 +91,18 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "deep_nesting": _kind(
         "page", "count", "the page at `page` is a JSON array nested `count` deep (default 100000)"
     ),
+    "gateway_fault": _kind(
+        "",
+        "every status",
+        "every `every`-th resource request (default each) is answered `status` (default 503) "
+        "by the API gateway in front: an Apigee-style `fault` body, not the provider's",
+    ),
+    "unknown_fields": _kind(
+        "",
+        "every",
+        "every record gains keys no contract names, and every `every`-th one (default 5) a "
+        "value its enum never had (contentType Podcast, membershipState GUEST, status beta)",
+    ),
 }
 
 _PARAMETERS = ("every", "count", "page", "seconds", "retry_after", "status")
@@ -200,6 +212,7 @@ class Interruption:
 
     status: int
     retry_after: int | None = None  # seconds for the Retry-After header; None sends none
+    gateway: bool = False  # answered by the API gateway (gateway_fault), in its own shape
 
 
 class FaultInjector:
@@ -262,6 +275,9 @@ class FaultInjector:
                         status = SERVER_ERROR_CYCLE[self._server_errors_sent % 4]
                     self._server_errors_sent += 1
                     return Interruption(status)
+            for fault in self._of_kind("gateway_fault"):
+                if number % (fault.every or 1) == 0:
+                    return Interruption(fault.status or 503, gateway=True)
         return None
 
     def token_uses(self) -> int | None:
@@ -302,6 +318,12 @@ class FaultInjector:
             return fault.every
         return None
 
+    def unknown_fields_every(self) -> int | None:
+        """Every how many records one gets a never-seen enum value, or None: fault off."""
+        for fault in self._of_kind("unknown_fields"):
+            return fault.every or UNSEEN_VALUE_EVERY
+        return None
+
 
 # The corruptions bad_records cycles through; OpenClassrooms adds an unknown status.
 COURSERA_CORRUPTIONS = ("missing_id", "title_int", "title_null", "title_huge")
@@ -326,6 +348,22 @@ def corrupt_record(
     else:  # pragma: no cover - the tuples above are the only callers' source
         raise ValueError(corruption)
     return damaged
+
+
+# What unknown_fields adds to every record: keys no contract or adapter knows.
+UNSEEN_FIELDS: dict[str, Any] = {"dataRegion": "eu-west-1", "featureFlags": {"aiCoach": True}}
+UNSEEN_VALUE_EVERY = 5
+
+
+def with_unseen_fields(
+    record: dict[str, Any], position: int, every: int, enum: tuple[str, str] | None
+) -> dict[str, Any]:
+    """A copy of `record` with UNSEEN_FIELDS and, at every `every`-th position, the
+    collection's never-seen enum value `enum` (field, value) in place of its own."""
+    changed = {**record, **UNSEEN_FIELDS}
+    if enum is not None and (position + 1) % every == 0:
+        changed[enum[0]] = enum[1]
+    return changed
 
 
 def corruption_at(position: int, every: int, corruptions: tuple[str, ...]) -> str | None:

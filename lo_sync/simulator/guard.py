@@ -35,12 +35,15 @@ from lo_sync.simulator.faults import (
     corruption_at,
     deeply_nested,
     gzip_bomb,
+    with_unseen_fields,
 )
 from lo_sync.simulator.messages import (
     GATEWAY_REASONS,
     Request,
     Response,
     gateway_error,
+    gateway_fault,
+    oauth_error,
     token_answer,
 )
 from lo_sync.simulator.page_cache import PageCache
@@ -64,11 +67,28 @@ class RequestContext(NamedTuple):
 
 
 class Refusal(Exception):
-    """An error answer, in the provider's own shape, from one of the provider's steps."""
+    """An error answer, in the provider's own shape, from one of the provider's steps.
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+    `oauth` is the RFC 6749 error code a token endpoint's refusal carries when the
+    simulator answers token errors the OAuth2 way (under variance; invalid_scope always).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        oauth: str | None = None,
+    ):
         super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers
+        self.status, self.message, self.headers, self.oauth = status, message, headers, oauth
+
+
+class TokenRequest(NamedTuple):
+    """What a token request asks for, as the provider read it from the body."""
+
+    grant_type: Any  # None when absent or repeated
+    scope: str = ""  # space-separated scopes; "" when none were asked
 
 
 class Collection(NamedTuple):
@@ -77,6 +97,7 @@ class Collection(NamedTuple):
     corruptions: tuple[str, ...] = ()  # set for catalogs: what bad_records may do to them
     id_field: str = ""
     title_field: str = ""
+    unseen: tuple[str, str] | None = None  # (field, never-seen value) for unknown_fields
 
 
 class Page(NamedTuple):
@@ -119,8 +140,8 @@ class ProviderAPI(ABC):
         return Route(resource, organization) if resource in self.resources else None
 
     @abstractmethod
-    def token_grant(self, request: Request) -> Any:
-        """The grant_type a token request asks for, once its client is known.
+    def token_grant(self, request: Request) -> TokenRequest:
+        """The grant_type and scope a token request asks for, once its client is known.
 
         Raises Refusal for an unknown client (`refuse_unknown_client`) or an
         unreadable body, in whichever order this provider checks them.
@@ -136,7 +157,12 @@ class ProviderAPI(ABC):
     def refuse_unknown_client(self, credentials: tuple[str, str] | None) -> None:
         expected = CREDENTIALS[self.name]
         if credentials != (expected["client_id"], expected["client_secret"]):
-            raise Refusal(401, "invalid client credentials", {"WWW-Authenticate": "Basic"})
+            raise Refusal(
+                401,
+                "invalid client credentials",
+                {"WWW-Authenticate": "Basic"},
+                oauth="invalid_client",
+            )
 
 
 def serve(api: ProviderAPI, request: Request, ctx: RequestContext) -> Response:
@@ -199,7 +225,8 @@ def _hostile(response: Response, start: int, faults: FaultInjector) -> Response:
 def records_with_faults(
     collection: Collection, start: int, stop: int, faults: FaultInjector
 ) -> list[dict[str, Any]]:
-    """Records [start, stop) of `collection`, as bad_records and duplicate_record bend them."""
+    """Records [start, stop) of `collection`, as bad_records, duplicate_record and
+    unknown_fields bend them."""
     records = collection.fetch(start, stop)
     every = faults.bad_record_every()
     if every and collection.corruptions:
@@ -209,9 +236,17 @@ def records_with_faults(
                 records[offset] = corrupt_record(
                     record, corruption, collection.id_field, collection.title_field
                 )
+    first = start
     if start > 0 and records and faults.page_fault("duplicate_record", start):
         # The previous page's last record again, in front: one record too many.
         records.insert(0, collection.fetch(start - 1, start)[0])
+        first = start - 1
+    unseen_every = faults.unknown_fields_every()
+    if unseen_every:
+        records = [
+            with_unseen_fields(record, first + offset, unseen_every, collection.unseen)
+            for offset, record in enumerate(records)
+        ]
     return records
 
 
@@ -220,17 +255,27 @@ def _token_endpoint(api: ProviderAPI, request: Request, ctx: RequestContext) -> 
     if down:
         return api.error(down, "token service unavailable")
     try:
-        grant_type = api.token_grant(request)
+        asked = api.token_grant(request)
+        if asked.grant_type != "client_credentials":
+            code = "invalid_request" if asked.grant_type is None else "unsupported_grant_type"
+            raise Refusal(400, "grant_type must be client_credentials", oauth=code)
+        scope = ctx.config.required_scope(api.name)
+        if scope is not None and scope not in asked.scope.split():
+            raise Refusal(400, f"the scope must include {scope}", oauth="invalid_scope")
     except Refusal as refusal:
+        # Real token endpoints refuse the OAuth2 way; the strict default keeps the
+        # provider's own error body, except for the scope check it never had.
+        if refusal.oauth and (ctx.config.variance or refusal.oauth == "invalid_scope"):
+            return oauth_error(refusal.status, refusal.oauth, refusal.message, refusal.headers)
         return api.error(refusal.status, refusal.message, refusal.headers)
-    if grant_type != "client_credentials":
-        return api.error(400, "grant_type must be client_credentials")
     client_id = CREDENTIALS[api.name]["client_id"]
     token = ctx.tokens.issue(api.name, client_id, api.token_lifetime)
     return token_answer(token, api.token_lifetime)
 
 
 def _interrupted(interruption: Interruption, api: ProviderAPI) -> Response:
+    if interruption.gateway:
+        return gateway_fault(interruption.status)
     if interruption.status == 429:
         headers = {}
         if interruption.retry_after is not None:

@@ -1,5 +1,6 @@
 """Requests and responses as the simulator's routes see them, and the answer shapes
-both providers share: JSON, the gateway's HTML error, a token answer."""
+both providers share: JSON, the gateway's HTML and JSON errors, a token answer and
+an OAuth2 token refusal."""
 
 from __future__ import annotations
 
@@ -48,6 +49,40 @@ def gateway_error(status: int) -> Response:
         f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>"
     )
     return Response(status, html.encode(), {"Content-Type": "text/html"})
+
+
+# What an Apigee-style gateway answers for itself: (faultstring, errorcode) by status.
+_GATEWAY_FAULTS = {
+    401: ("Invalid access token", "keymanagement.service.invalid_access_token"),
+    403: ("Access denied", "accesscontrol.IPDeniedAccess"),
+    429: ("Rate limit quota violation", "policies.ratelimit.QuotaViolation"),
+    500: ("Internal server error", "messaging.runtime.UnknownError"),
+    502: ("Unexpected EOF at target", "messaging.adaptors.http.flow.UnexpectedEOFAtTarget"),
+    503: (
+        "The Service is temporarily unavailable",
+        "messaging.adaptors.http.flow.ServiceUnavailable",
+    ),
+    504: ("Gateway Timeout", "messaging.adaptors.http.flow.GatewayTimeout"),
+}
+
+
+def gateway_fault(status: int) -> Response:
+    """The API gateway's own JSON error (gateway_fault): neither provider's error shape."""
+    faultstring, errorcode = _GATEWAY_FAULTS.get(status, ("Gateway error", "steps.general.Error"))
+    return json_response(
+        status, {"fault": {"faultstring": faultstring, "detail": {"errorcode": errorcode}}}
+    )
+
+
+def oauth_error(
+    status: int, code: str, description: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A token endpoint's refusal as RFC 6749 section 5.2 spells it."""
+    return json_response(
+        status,
+        {"error": code, "error_description": description},
+        {"Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 def token_answer(token: str, lifetime: int) -> Response:

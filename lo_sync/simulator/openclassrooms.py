@@ -3,7 +3,7 @@
 Served under /openclassrooms (client_config.py). Paging is HTTP Range on items:
 `Range: items=0-49` is answered 206 with `Content-Range: items 0-49/1234` and a
 bare JSON array, 200 when the answer holds the whole collection, 416 past the
-end. The server caps every slice at `oc_page_cap` items whatever was asked, so a
+end. The server caps every slice at `cfg.oc_slice()` items whatever was asked, so a
 client must read Content-Range to know where to go on.
 
 Catalog indices 1-3 have fixed day-2 roles: 1 goes archived -> active, 2 active
@@ -28,6 +28,7 @@ from lo_sync.simulator.guard import (
     Refusal,
     RequestContext,
     Route,
+    TokenRequest,
     records_with_faults,
 )
 from lo_sync.simulator.learners import (
@@ -78,6 +79,9 @@ RESTORED = 1  # archived on day 1, active on day 2
 ARCHIVED = 2  # active on day 1, archived on day 2
 CLOSED = 3  # active on day 1, closed on day 2
 ROWS = ROWS_PER_LEARNER["openclassrooms"]  # progress rows per learner
+# The never-seen enum values unknown_fields puts in a share of records.
+COURSE_UNSEEN = ("status", "beta")
+PROGRESS_UNSEEN = ("status", "paused")
 
 
 # -- the API ------------------------------------------------------------------------
@@ -101,7 +105,7 @@ class OpenClassroomsAPI(ProviderAPI):
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         return error(status, message, headers)
 
-    def token_grant(self, request: Request) -> Any:
+    def token_grant(self, request: Request) -> TokenRequest:
         # OpenClassrooms takes the client only as HTTP Basic, never in the body,
         # and checks it before it reads the body.
         self.refuse_unknown_client(basic_credentials(request.headers))
@@ -110,23 +114,25 @@ class OpenClassroomsAPI(ProviderAPI):
             try:
                 body = json.loads(request.body or b"null")
             except ValueError:
-                raise Refusal(400, "body is not valid JSON") from None
-            return body.get("grant_type") if isinstance(body, dict) else None
+                raise Refusal(400, "body is not valid JSON", oauth="invalid_request") from None
+            if not isinstance(body, dict):
+                return TokenRequest(None)
+            scope = body.get("scope")
+            return TokenRequest(body.get("grant_type"), scope if isinstance(scope, str) else "")
         if kind in ("", "application/x-www-form-urlencoded"):
             form = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
             values = form.get("grant_type", [])
-            return values[0] if len(values) == 1 else None
-        raise Refusal(400, f"unsupported body type {kind}")
+            return TokenRequest(
+                values[0] if len(values) == 1 else None, " ".join(form.get("scope", []))
+            )
+        raise Refusal(400, f"unsupported body type {kind}", oauth="invalid_request")
 
     def plan_page(self, request: Request, route: Route, ctx: RequestContext) -> Page | Response:
         cfg, faults = ctx.config, ctx.faults
         if route.resource == "courses":
-            collection = _courses(cfg, faults)
+            collection = self.courses(cfg, faults)
         else:
-            collection = Collection(
-                cfg.openclassrooms_progress,
-                lambda a, b: [progress_row(j, cfg.day, cfg) for j in range(a, b)],
-            )
+            collection = self.progress(cfg)
         start, last_wanted = _items_range(request.headers.get_all("Range") or [])
 
         # range_total_changes: from the second page on, the count grows by 7.
@@ -145,6 +151,18 @@ class OpenClassroomsAPI(ProviderAPI):
             lambda: _render(collection, start, last_wanted, reported_total, cfg, faults),
         )
 
+    # What variance.py's OpenClassroomsVariance spells otherwise.
+
+    def courses(self, cfg: SimulatorConfig, faults: FaultInjector) -> Collection:
+        return _courses(cfg, faults)
+
+    def progress(self, cfg: SimulatorConfig) -> Collection:
+        return Collection(
+            cfg.openclassrooms_progress,
+            lambda a, b: [progress_row(j, cfg.day, cfg) for j in range(a, b)],
+            unseen=PROGRESS_UNSEEN,
+        )
+
 
 def _render(
     collection: Collection,
@@ -156,7 +174,7 @@ def _render(
 ) -> Response:
     # The server caps every answer, whatever was asked: the client must read
     # Content-Range to know where to go on.
-    last = min(start + cfg.oc_page_cap, collection.total) - 1
+    last = min(start + cfg.oc_slice(), collection.total) - 1
     if last_wanted is not None:
         last = min(last, last_wanted)
     items = records_with_faults(collection, start, last + 1, faults)
@@ -174,6 +192,7 @@ def _courses(cfg: SimulatorConfig, faults: FaultInjector) -> Collection:
         OPENCLASSROOMS_CORRUPTIONS,
         "id",
         "title",
+        COURSE_UNSEEN,
     )
 
 

@@ -35,10 +35,12 @@ from lo_sync.simulator.messages import Request, Response, json_response
 from lo_sync.simulator.openclassrooms import OpenClassroomsAPI
 from lo_sync.simulator.page_cache import PageCache
 from lo_sync.simulator.tokens import TokenStore
+from lo_sync.simulator.variance import VARIANCE_APIS
 
 REQUEST_LOG_SIZE = 10_000
 
-# Each provider is mounted under its name: /coursera/..., /openclassrooms/...
+# Each provider is mounted under its name: /coursera/..., /openclassrooms/...;
+# with `variance` on, its variance.py twin answers instead.
 APIS: dict[str, ProviderAPI] = {api.name: api for api in (CourseraAPI(), OpenClassroomsAPI())}
 
 
@@ -91,9 +93,10 @@ class SimulatorApp:
         parts = request.path.split("/")[1:]
         if parts[0] == "_sim":
             return self._control(request, parts[1:])
-        api = APIS.get(parts[0])
+        config = self._config
+        api = (VARIANCE_APIS if config.variance else APIS).get(parts[0])
         if api is not None:
-            context = RequestContext(self._config, self.faults, self.tokens, self.page_cache)
+            context = RequestContext(config, self.faults, self.tokens, self.page_cache)
             return serve(api, request, context)
         return json_response(404, {"message": f"no such path: {request.path}"})
 
