@@ -62,7 +62,7 @@ def wrote_only_changed_rows(run: Run, db: Path, start: Path | None) -> None:
         "SELECT count(*) FROM progress WHERE last_run_id = ?", (run_id,)
     ).fetchone()[0]
     history_keys = conn.execute(
-        "SELECT count(*) FROM (SELECT DISTINCT provider, course_external_id, learner_email "
+        "SELECT count(*) FROM (SELECT DISTINCT provider, course_external_id, learner_key "
         "FROM progress_history WHERE run_id = ?)",
         (run_id,),
     ).fetchone()[0]

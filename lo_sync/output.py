@@ -13,6 +13,8 @@ from typing import TextIO
 
 import click
 
+from lo_sync.fetch.findings import SET_ASIDE, top_reasons
+from lo_sync.providers import NOT_READ
 from lo_sync.redact import redact
 from lo_sync.store import utc_now
 from lo_sync.sync import Outcome, Plan
@@ -37,6 +39,8 @@ COUNT_ORDER = (
     "ambiguous",
     "not_in_catalog",
     "rejected",
+    "not_read",
+    "new_in_data",
 )
 
 
@@ -106,7 +110,7 @@ class Reporter:
             prefix = "dry run: " if dry_run else ""
             self.line(
                 f"{self.stamp()}{prefix}{outcome.provider} {command}: "
-                f"{summary(outcome.plan.counts)}"
+                f"{summary(outcome.plan.counts)}{reasons(outcome.plan)}"
             )
 
     def plan(self, plan: Plan, dry_run: bool, run_id: int | None = None) -> None:
@@ -217,6 +221,18 @@ def where_the_rest_is(plan: Plan, dry_run: bool, run_id: int | None) -> str:
     if not dry_run:  # refused: nothing was written
         return "(nothing written; --dry-run piped to a file lists them all)"
     return "(pipe the dry run to a file for all)"
+
+
+def reasons(plan: Plan) -> str:
+    """'; set aside: email: missing (3), ...; not read: grade: is outside 0-1 (2)': why,
+    in the summary line itself, so a log of summary lines says it too (the examples
+    are in the run record's notes)."""
+    parts = [
+        f"; {label}: {top_reasons(found)}"
+        for kind, label in ((SET_ASIDE, "set aside"), (NOT_READ, "not read"))
+        if (found := plan.findings.reasons(kind))
+    ]
+    return "".join(parts)
 
 
 def summary(counts: dict[str, int]) -> str:

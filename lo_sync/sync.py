@@ -18,9 +18,10 @@ from lo_sync.config import ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
 from lo_sync.fetch import Fetch, KnownRows, mapped_pages
 from lo_sync.fetch.findings import SET_ASIDE, Findings, top_reasons
-from lo_sync.providers import NEW_FIELD, NOT_READ, PROVIDERS
+from lo_sync.providers import NOT_READ, PROVIDERS
 from lo_sync.store import PROGRESS_FIELDS, CatalogDiff, ProgressDiff, Store, utc_now
 from lo_sync.store.progress import Change
+from lo_sync.wording import change_text, drift_notes, findings_notes, plural
 
 log = logging.getLogger("lo_sync.sync")
 
@@ -106,34 +107,17 @@ def _stage_fetch(
 RECORD_KINDS = {"courses": "course", "stats": "progress"}
 
 
-def findings_notes(findings: Findings) -> list[str]:
-    """One note per reason: what was set aside or not read, how often, with examples."""
-    notes = []
-    for kind, verb in ((SET_ASIDE, "set aside"), (NOT_READ, "stored without the value")):
-        for reason, count, examples in findings.reasons(kind):
-            notes.append(f"{verb}: {reason}: {plural(count, 'record')}, e.g. {'; '.join(examples)}")
-    return notes
-
-
-def _drift_notes(drift: list[tuple]) -> list[str]:
-    notes = []
-    for finding, name, value, count, example in drift:
-        what = f"field {name}" if finding == NEW_FIELD else f"{name} value {value!r}"
-        notes.append(
-            f"new {what} ({plural(count, 'record')}, e.g. {example}): "
-            "never seen before; stored as usual and recorded in data_drift"
-        )
-    return notes
-
-
 def _with_findings(plan: Plan, store: Store, findings: Findings, kind: str) -> None:
     """Give the plan its findings, what is new tonight, and a note for each."""
     plan.findings = findings
     plan.drift = store.drift.unseen(plan.provider, RECORD_KINDS[kind], findings.drift())
-    plan.counts["not_read"] = findings.total(NOT_READ)
-    plan.counts["new_in_data"] = len(plan.drift)
+    # Counted only when there is something to count: most nights there is not.
+    if findings.total(NOT_READ):
+        plan.counts["not_read"] = findings.total(NOT_READ)
+    if plan.drift:
+        plan.counts["new_in_data"] = len(plan.drift)
     plan.notes.extend(findings_notes(findings)[:SAMPLE])
-    plan.notes.extend(_drift_notes(plan.drift)[:SAMPLE])
+    plan.notes.extend(drift_notes(plan.drift)[:SAMPLE])
 
 
 # --- sync-catalog ------------------------------------------------------------------------------
@@ -447,40 +431,3 @@ def _not_in_catalog(store: Store, provider: str, count: int, sample: list[str]) 
         f"{courses} {'is' if count == 1 else 'are'} not in the catalog yet "
         "(run sync-catalog): " + ", ".join(sample)
     )
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 course', '2 courses', '1,234 rows'."""
-    return f"{count:,} {noun if count == 1 else noun + 's'}"
-
-
-def _text(value: Any) -> str:
-    return "∅" if value is None else str(value).replace("\n", " ")
-
-
-def _short(value: Any, width: int = 60) -> str:
-    text = _text(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def change_text(old: Any, new: Any, width: int = 60) -> str:
-    """`old → new`, each side at most `width` characters. When a long text changes
-    past its start, both sides are cut around the first difference, with the
-    same context before it, so the change is what shows."""
-    a, b = _text(old), _text(new)
-    if len(a) <= width and len(b) <= width:
-        return f"{a} → {b}"
-    pairs = enumerate(zip(a, b, strict=False))
-    first = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
-    # Cut from the start when the difference shows there; else keep a third of the
-    # width as context before it.
-    start = 0 if first < width - width // 3 else first - width // 3
-    return f"{_window(a, start, width)} → {_window(b, start, width)}"
-
-
-def _window(text: str, start: int, width: int) -> str:
-    """At most `width` characters of `text` from `start`, with … where it is cut."""
-    if start == 0:
-        return _short(text, width)
-    rest = text[start:]
-    return "…" + (rest if len(rest) < width else rest[: width - 2] + "…")

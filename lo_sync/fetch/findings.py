@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from lo_sync.providers import NEW_FIELD, NEW_VALUE, NOT_READ
-from lo_sync.providers.records import NO_VALUE
 
 SET_ASIDE = "set aside"
 KINDS = (SET_ASIDE, NOT_READ, NEW_FIELD, NEW_VALUE)
@@ -41,8 +40,14 @@ def example_text(value: Any) -> str:
     """A value as an example: short, one line, JSON where it can be."""
     try:
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        shown = repr(value)[:EXAMPLE_WIDTH]
+        shown.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: shown escaped, since no database or terminal takes it.
+        shown = json.dumps(value)
+    except (TypeError, ValueError):
+        shown = str(type(value).__name__)
+    except RecursionError:
+        shown = "(nested too deeply to show)"
     shown = " ".join(shown.split())
     return shown if len(shown) <= EXAMPLE_WIDTH else shown[: EXAMPLE_WIDTH - 1] + "…"
 

@@ -21,6 +21,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
+from lo_sync.store.learner_keys import keep_stored_keys
 from lo_sync.store.learners import any_learners
 from lo_sync.store.schema import PROGRESS_FIELDS, PROGRESS_KEY, STAGED_PROGRESS, typed
 from lo_sync.store.sql import (
@@ -109,7 +110,7 @@ class ProgressStage(Stage):
         """The whole fetch is staged: keep one row per learner and content, fill in
         theoretical times, and snapshot what differs from the stored rows."""
         unchanged = self._sort(known)
-        self._keep_stored_keys()
+        keep_stored_keys(self.conn, self.provider)
         self._fill_theoretical_time()
         self._snapshot_diff()
         return ProgressDiff(self.conn, self.provider, unchanged)
@@ -171,50 +172,6 @@ class ProgressStage(Stage):
             self.conn.executemany(_INSERT_RAW, rows)
         # Fetched, unchanged, and not staged: they count as fetched and unchanged.
         return seen_total - len(rows)
-
-    def _keep_stored_keys(self) -> None:
-        """A learner's row keeps the key it was first stored under.
-
-        A row is keyed by the learner's e-mail, or by the provider's id for the
-        learner when it came without one. When a later night brings the e-mail of a
-        learner first seen without it (or drops the e-mail of one first seen with
-        it), the staged row takes the stored row's key, matched by content and the
-        provider's learner id: the e-mail arrives as a change of the row, and the
-        learner is never stored twice. An e-mail once known is kept.
-        """
-        if not self.conn.execute(
-            "SELECT 1 FROM progress WHERE provider = ? LIMIT 1", (self.provider,)
-        ).fetchone():
-            return  # a first night: nothing stored to match
-        not_stored = (
-            "learner_external_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM progress p "
-            "WHERE p.provider = :provider AND p.course_external_id = "
-            "stage_progress.course_external_id AND p.learner_key = stage_progress.learner_key)"
-        )
-        same_learner = (
-            "FROM progress p WHERE p.provider = :provider AND p.course_external_id = "
-            "stage_progress.course_external_id AND p.learner_external_id = "
-            "stage_progress.learner_external_id"
-        )
-        with staging(self.conn):
-            # The e-mail arrived: the stored rows without one are few, and indexed.
-            without_email = f"{same_learner} AND p.learner_email IS NULL"
-            self.conn.execute(
-                "UPDATE OR IGNORE stage_progress SET learner_key = "
-                f"(SELECT p.learner_key {without_email} LIMIT 1) "
-                f"WHERE learner_email IS NOT NULL AND {not_stored} "
-                f"AND EXISTS (SELECT 1 {without_email})",
-                {"provider": self.provider},
-            )
-            # The e-mail went away: such staged rows are few.
-            self.conn.execute(
-                "UPDATE OR IGNORE stage_progress SET (learner_key, learner_email) = "
-                f"(SELECT p.learner_key, p.learner_email {same_learner} "
-                "ORDER BY p.learner_key LIMIT 1) "
-                f"WHERE learner_email IS NULL AND {not_stored} "
-                f"AND EXISTS (SELECT 1 {same_learner})",
-                {"provider": self.provider},
-            )
 
     def _fill_theoretical_time(self) -> None:
         """Where OpenClassrooms sent no timeSpent, compute it as it does: duration x progress."""

@@ -44,7 +44,7 @@ class Reports:
                    p.learner_external_id, p.progress_percent, p.completed, p.completed_at,
                    p.score_percent, p.time_spent_minutes, p.time_spent_theoretical,
                    p.last_activity_at
-            FROM progress p {where} ORDER BY p.provider, p.learner_email
+            FROM progress p {where} ORDER BY p.provider, p.learner_key
             """,
             (*params, course),
         )

@@ -14,8 +14,8 @@ COURSE_FIELDS = (
     "status", "content_type", "skills", "level", "provider_updated_at", "parent_external_id",
 )  # fmt: skip
 PROGRESS_FIELDS = (
-    "learner_email", "learner_external_id", "learner_name", "content_type", "progress_percent", "completed", "completed_at",
-    "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
+    "learner_email", "learner_external_id", "learner_name", "content_type", "progress_percent",
+    "completed", "completed_at", "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
     "enrolled_at", "program_id",
 )  # fmt: skip
 # Staging columns carry the stored columns' types, so that 180 and 180.0 compare as

@@ -125,9 +125,7 @@ def test_openclassrooms_courses_map_to_exact_course_rows(load_payload):
 
 
 def test_openclassrooms_only_active_coming_soon_and_pre_registration_keep_a_course(load_payload):
-    statuses = [
-        course_row(r)["status"] for r in load_payload("openclassrooms_courses.json")
-    ]
+    statuses = [course_row(r)["status"] for r in load_payload("openclassrooms_courses.json")]
 
     offered = [status in openclassrooms.active_statuses for status in statuses]
 

@@ -84,7 +84,11 @@ def connect(db: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 
 
-RUN_RECORDS = ('INSERT INTO "sync_runs"', 'INSERT INTO "rejected_records"', 'INSERT INTO "data_drift"')
+RUN_RECORDS = (
+    'INSERT INTO "sync_runs"',
+    'INSERT INTO "rejected_records"',
+    'INSERT INTO "data_drift"',
+)
 
 
 def dump(db: Path) -> list[str]:
@@ -773,10 +777,13 @@ def test_damage_a_reader_by_meaning_can_store_around_is_stored_and_said(tmp_path
         assert "stored without the value: overallProgress: is outside 0-100" in message
         assert "e.g. 150" in message
         # The row without e-mail is keyed by its externalId.
-        assert conn.execute(
-            "SELECT count(*) FROM progress WHERE learner_email IS NULL AND learner_key = "
-            "learner_external_id"
-        ).fetchone()[0] == 300 // PAGE // 3
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM progress WHERE learner_email IS NULL AND learner_key = "
+                "learner_external_id"
+            ).fetchone()[0]
+            == 300 // PAGE // 3
+        )
 
 
 def test_too_many_records_set_aside_fail_with_their_reasons_kept_for_the_morning(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lo_sync import sync
+from lo_sync import sync, wording
 from lo_sync.errors import DataError
 from tests.helpers.factories import coursera_content, oc_course, provider_config, rows
 
@@ -196,11 +196,11 @@ def test_a_long_text_changed_past_its_start_shows_the_first_difference_in_contex
 
 
 def test_change_text_cuts_both_sides_at_the_same_place_and_keeps_short_values_whole():
-    assert sync.change_text("a", None) == "a → ∅"
-    old, new = sync.change_text("x" * 100 + "OLD" + "y" * 100, "x" * 100 + "NEW" + "y" * 100).split(
-        " → "
-    )
+    assert wording.change_text("a", None) == "a → ∅"
+    old, new = wording.change_text(
+        "x" * 100 + "OLD" + "y" * 100, "x" * 100 + "NEW" + "y" * 100
+    ).split(" → ")
     assert old == "…" + "x" * 20 + "OLD" + "y" * 35 + "…"
     assert new == "…" + "x" * 20 + "NEW" + "y" * 35 + "…"
-    start = sync.change_text("Intro. " + "z" * 80, "Intro! " + "z" * 80)
+    start = wording.change_text("Intro. " + "z" * 80, "Intro! " + "z" * 80)
     assert start == "Intro. " + "z" * 52 + "… → Intro! " + "z" * 52 + "…"

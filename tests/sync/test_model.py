@@ -551,7 +551,7 @@ class StatsMachine(SyncMachine):
         ) == (fetched, created, updated, fetched - created - updated, regressions)
         history = rows(
             self.store,
-            "SELECT course_external_id, learner_email, max(regression) "
+            "SELECT course_external_id, learner_key, max(regression) "
             "FROM progress_history WHERE run_id = ? GROUP BY 1, 2",
             (outcome.run_id,),
         )
@@ -578,7 +578,7 @@ class StatsMachine(SyncMachine):
             (int(r[0]), r[1]): r[2:]
             for r in rows(
                 self.store,
-                "SELECT course_external_id, learner_email, progress_percent, completed, "
+                "SELECT course_external_id, learner_key, progress_percent, completed, "
                 "completed_at, time_spent_minutes, regression FROM progress "
                 "WHERE provider = 'openclassrooms'",
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lo_sync import sync
+from lo_sync import sync, wording
 from lo_sync.learners import import_learners
 from tests.helpers.factories import (
     coursera_enrollment,
@@ -387,7 +387,7 @@ def test_learners_started_leaves_out_enrollments_never_opened(store):
 
 
 def staged(store):
-    return rows(store, "SELECT course_external_id, learner_email FROM temp.stage_progress")
+    return rows(store, "SELECT course_external_id, learner_key FROM temp.stage_progress")
 
 
 def test_a_rerun_stages_and_compares_only_the_rows_that_changed(store):
@@ -523,7 +523,7 @@ def test_courses_missing_right_after_a_catalog_sync_are_not_sent_back_to_run_it(
 
 
 def test_notes_count_in_the_singular_and_plural():
-    assert (sync.plural(1, "course"), sync.plural(1234, "row")) == ("1 course", "1,234 rows")
+    assert (wording.plural(1, "course"), wording.plural(1234, "row")) == ("1 course", "1,234 rows")
 
 
 def test_a_course_id_nobody_knows_is_an_error_not_an_empty_report(store):
