@@ -154,7 +154,12 @@ def timestamp(value, unit: str) -> str:
         text = value.strip()
         if not text[:1].isdigit() or "-" in text or ":" in text:
             return iso_from_text(text)
-        value = number(text)
+        try:
+            value = number(text)
+        except Unreadable:
+            # Digits first but no number: ISO-8601's basic format (20240301T100000Z)
+            # or no timestamp at all (01/03/2024), which the reason must say.
+            return iso_from_text(text)
     elif kind is not int and kind is not float:
         raise Unreadable(f"is {_type_name(value)}, not a timestamp")
     if unit == "iso":
