@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from lo_sync.providers import NEW_FIELD, NEW_VALUE, NOT_READ
-from lo_sync.providers.records import NO_VALUE
 
 SET_ASIDE = "set aside"
 KINDS = (SET_ASIDE, NOT_READ, NEW_FIELD, NEW_VALUE)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lo_sync.config import ProviderConfig
-from lo_sync.fetch import findings
-from lo_sync.fetch.findings import SET_ASIDE, PageFindings
+from lo_sync.fetch.findings import SET_ASIDE, PageFindings, add
 from lo_sync.fetch.fingerprint import record_fingerprint
 from lo_sync.fetch.known import KnownRows
 from lo_sync.providers import NEW_FIELD, PROVIDERS, Notes, RecordError
+from lo_sync.providers.records import NO_VALUE
 from lo_sync.store import course_values, progress_values
 
 
@@ -84,8 +84,8 @@ class PageMapper:
             except RecordError as exc:
                 del notes[noted:]  # a record set aside is counted once, by its reason
                 rejected.append((exc.reason, record))
-                example = record if exc.value is findings.NO_VALUE else exc.value
-                findings.add(found, SET_ASIDE, exc.field, exc.problem, example)
+                example = record if exc.value is NO_VALUE else exc.value
+                add(found, SET_ASIDE, exc.field, exc.problem, example)
                 continue
             if not record.keys() <= known_fields:
                 for key in record.keys() - known_fields:
@@ -98,5 +98,5 @@ class PageMapper:
             else:
                 rows.append((seq, mark, *values(row)))
         for kind, name, problem, value in notes:
-            findings.add(found, kind, name, problem, value)
+            add(found, kind, name, problem, value)
         return Page(page.first_seq, page.count, None, rows, rejected, found)
