@@ -49,7 +49,20 @@ def example_text(value: Any) -> str:
     except RecursionError:
         shown = "(nested too deeply to show)"
     shown = " ".join(shown.split())
-    return shown if len(shown) <= EXAMPLE_WIDTH else shown[: EXAMPLE_WIDTH - 1] + "…"
+    shown = shown if len(shown) <= EXAMPLE_WIDTH else shown[: EXAMPLE_WIDTH - 1] + "…"
+    return printable(shown)
+
+
+def printable(text: str) -> str:
+    """`text`, with what UTF-8 cannot carry (a lone surrogate JSON allows, \\ud800)
+    escaped: examples, fields and values end up in the database and on the terminal."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 class Findings:
@@ -59,7 +72,9 @@ class Findings:
         self.entries: PageFindings = {}
 
     def merge(self, page: PageFindings) -> None:
-        for key, (count, examples) in page.items():
+        for (kind, field, problem), (count, examples) in page.items():
+            # A new field's name, or a new value, is whatever the provider sent.
+            key = (kind, printable(field), printable(problem))
             entry = self.entries.get(key)
             if entry is None:
                 self.entries[key] = [count, list(examples[:EXAMPLES])]

@@ -45,6 +45,8 @@ _LEARNING_PATH_TYPES = frozenset({"learningpath", "learning_path", "learning-pat
 MEMBERSHIP_STATES = frozenset({"MEMBER", "FORMER_MEMBER"})
 DIFFICULTY_LEVELS = frozenset({"BEGINNER", "INTERMEDIATE", "ADVANCED", "MIXED"})
 METADATA_TYPES = frozenset({"courseMetadata", "specializationMetadata", "clipMetadata"})
+# What report rows may name: the catalog's kinds, and the kinds it never lists.
+KNOWN_REPORT_TYPES = frozenset(CONTENT_PAGES) | {LEARNING_PATH, PROGRAM_COLLECTION}
 
 
 class Coursera(Provider):
@@ -118,7 +120,7 @@ class Coursera(Provider):
             "duration_minutes": None if seconds is None else round(seconds),
             "status": None,
             "content_type": content_type,
-            "skills": json.dumps(_skills(metadata), ensure_ascii=False),
+            "skills": json.dumps(_skills(metadata, notes), ensure_ascii=False),
             "level": level,
             # Contents carry lastUpdatedAt in epoch seconds.
             "provider_updated_at": optional(record, "lastUpdatedAt", timestamp, notes, "s"),
@@ -147,9 +149,11 @@ class Coursera(Provider):
         last_activity = optional(record, "lastActivityAt", timestamp, notes, "ms")
         if last_activity is None:
             last_activity = optional(record, "lastActivity", timestamp, notes, "ms")
-        state = record.get("membershipState")
+        state = optional(record, "membershipState", text, notes)
         if state is not None and state not in MEMBERSHIP_STATES:
             notes.new_value("membershipState", state)
+        if content_type not in KNOWN_REPORT_TYPES:
+            notes.new_value("contentType", content_type)
         program_id = optional(record, "programId", identifier, notes)
         return {
             "course_external_id": content_id,
@@ -213,35 +217,55 @@ def _metadata(record: dict, notes: Notes) -> dict:
     or clip: their fields do not clash)."""
     extra = record.get("extraMetadata")
     if not isinstance(extra, dict):
+        if extra is not None:
+            notes.unread("extraMetadata", "is not an object", extra)
         return {}
-    type_name = extra.get("typeName")
+    type_name = optional(extra, "typeName", text, notes)
     if type_name is not None and type_name not in METADATA_TYPES:
         notes.new_value("extraMetadata.typeName", type_name)
     definition = extra.get("definition")
-    return definition if isinstance(definition, dict) else {}
+    if isinstance(definition, dict):
+        return definition
+    if definition is not None:
+        notes.unread("extraMetadata.definition", "is not an object", definition)
+    return {}
 
 
-def _skills(metadata: dict) -> list[str]:
+def _skills(metadata: dict, notes: Notes) -> list[str]:
     """Skill names: courses send skills [{skillId, skillName}], clips skillTags
     (names, or objects with a name)."""
     names: list[str] = []
     for key in ("skills", "skillTags"):
         entries = metadata.get(key)
         if not isinstance(entries, list):
+            if entries is not None:
+                notes.unread(key, "is not a list", entries)
             continue
         for entry in entries:
             name = entry.get("skillName") or entry.get("name") if isinstance(entry, dict) else entry
-            if isinstance(name, str) and name.strip() and name.strip() not in names:
-                names.append(name.strip())
+            if not isinstance(name, str) or not name.strip():
+                continue
+            try:
+                name = text(name.strip())  # a lone surrogate cannot be stored
+            except Unreadable as problem:
+                notes.unread(key, str(problem), name)
+                continue
+            if name not in names:
+                names.append(name)
     return names
 
 
 def _launch_url(record: dict, metadata: dict, content_type: str, notes: Notes) -> str | None:
     # The program's contentUrl launches the content inside the organization's
     # program (the learner is entitled there); the public page is the fallback.
-    for program in record.get("programs") or []:
-        url = program.get("contentUrl") if isinstance(program, dict) else None
-        if isinstance(url, str) and url.startswith(("https://", "http://")):
+    programs = record.get("programs")
+    if not isinstance(programs, list):
+        if programs is not None:
+            notes.unread("programs", "is not a list", programs)
+        programs = ()
+    for program in programs:
+        url = optional(program, "contentUrl", text, notes) if isinstance(program, dict) else None
+        if url is not None and url.startswith(("https://", "http://")):
             return url
     if content_type == "Video":
         lesson = optional(metadata, "parentLessonObjectUrl", text, notes)

@@ -71,7 +71,10 @@ def identifier(value) -> str:
             raise Unreadable(f"is {len(text)} characters long (limit {MAX_ID_LENGTH})")
         return _storable(text)
     if kind is int:
-        return str(value)
+        text = str(value)
+        if len(text) > MAX_ID_LENGTH:
+            raise Unreadable(f"is {len(text)} digits long (limit {MAX_ID_LENGTH})")
+        return text
     if kind is float and value.is_integer() and abs(value) < 2**53:
         # Past 2**53 a float is not the number that was sent (a decoder's reading of
         # a huge integer): no id.
@@ -131,6 +134,10 @@ def iso_from_text(value: str) -> str:
         raise Unreadable("is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    # The epochs' range: a year 5 would be stored as "5-01-01T..." (strftime does not
+    # pad it) and year 1 with an offset overflows on the way to UTC.
+    if not 1970 <= parsed.year < 2200:
+        raise Unreadable("is out of range")
     return iso_utc(parsed)
 
 
@@ -147,12 +154,21 @@ def timestamp(value, unit: str) -> str:
         text = value.strip()
         if not text[:1].isdigit() or "-" in text or ":" in text:
             return iso_from_text(text)
-        value = number(text)
+        try:
+            value = number(text)
+        except Unreadable:
+            # Digits first but no number: ISO-8601's basic format (20240301T100000Z)
+            # or no timestamp at all (01/03/2024), which the reason must say.
+            return iso_from_text(text)
     elif kind is not int and kind is not float:
         raise Unreadable(f"is {_type_name(value)}, not a timestamp")
     if unit == "iso":
         raise Unreadable("is a number, and this field is ISO-8601 (seconds or milliseconds?)")
-    return iso_from_epoch(value / _EPOCH_DIVISOR[unit])
+    divisor = _EPOCH_DIVISOR[unit]
+    # Checked before dividing: a huge JSON integer divided overflows a float.
+    if not 0 <= value < _MAX_EPOCH_SECONDS * divisor:
+        raise Unreadable("is out of range")
+    return iso_from_epoch(value / divisor)
 
 
 _ISO_DURATION = re.compile(
@@ -163,6 +179,9 @@ _ISO_DURATION = re.compile(
     re.IGNORECASE,
 )
 _MINUTES_PER = {"seconds": 1 / 60, "minutes": 1, "hours": 60}
+# About 190 years: longer is junk or a unit mistake, and a huge number would not fit
+# the store's INTEGER (or would overflow a float on the way).
+MAX_MINUTES = 100_000_000
 
 
 def minutes(value, unit: str) -> float:
@@ -172,11 +191,17 @@ def minutes(value, unit: str) -> float:
     lengths, not learning time, and are refused rather than converted."""
     kind = value.__class__
     if kind is str and value.strip()[:1] in ("P", "p"):
-        return _iso_duration_minutes(value.strip())
+        result = _iso_duration_minutes(value.strip())
+        if not result <= MAX_MINUTES:
+            raise Unreadable(f"is longer than {MAX_MINUTES:,} minutes")
+        return result
     amount = number(value)
     if amount < 0:
         raise Unreadable("is negative")
-    return amount * _MINUTES_PER[unit]
+    per = _MINUTES_PER[unit]
+    if amount > MAX_MINUTES / per:
+        raise Unreadable(f"is longer than {MAX_MINUTES:,} minutes")
+    return amount * per
 
 
 def _iso_duration_minutes(text: str) -> float:
@@ -229,7 +254,8 @@ def optional(record: dict, key: str, reader, notes: Notes, *args):
     """`reader(record[key], *args)`, or None when the value is missing, null or empty,
     or cannot be read: then the note says which field, why, and what was sent."""
     value = record.get(key)
-    if value is None or value == "":
+    # Blank text is empty too, as `required` has it (isspace stops at the first letter).
+    if value is None or value == "" or (value.__class__ is str and value.isspace()):
         return None
     try:
         return reader(value, *args)

@@ -6,11 +6,9 @@ the second, percentages on 0-100.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from lo_sync.providers import PROVIDERS, Notes, RecordError
+from lo_sync.providers import NOT_READ, PROVIDERS, Notes, RecordError
 from tests.helpers.factories import MISSING, altered
 from tests.providers.contract import BASE_URL, ORG_ID, OffsetListing, ProviderContract, fetch
 
@@ -30,6 +28,8 @@ class TestCourseraContract(ProviderContract):
     courses_payload = "coursera_contents.json"
     stats_payload = "coursera_enrollment_reports.json"
     listing = OffsetListing
+    course_required = frozenset({"contentId", "name"})
+    stat_required = frozenset({"contentId", "email"})
 
 
 # --- fetching -----------------------------------------------------------------------------------
@@ -76,6 +76,7 @@ def test_coursera_contents_page_maps_to_exact_course_rows(load_payload):
             "skills": '["Machine Learning", "Régression linéaire"]',
             "level": "BEGINNER",
             "provider_updated_at": None,
+            "parent_external_id": None,
         },
         {
             "external_id": "jhu-data-science-s12n",
@@ -90,6 +91,7 @@ def test_coursera_contents_page_maps_to_exact_course_rows(load_payload):
             "skills": "[]",
             "level": "MIXED",
             "provider_updated_at": None,
+            "parent_external_id": None,
         },
         {
             "external_id": "b4E2sVWjEeiWqA6F6Gp6Xw",
@@ -104,6 +106,7 @@ def test_coursera_contents_page_maps_to_exact_course_rows(load_payload):
             "skills": "[]",
             "level": "INTERMEDIATE",
             "provider_updated_at": None,
+            "parent_external_id": None,
         },
         {
             "external_id": "w8xTm2lbEeu0yQ5x0MbXxA",
@@ -118,6 +121,7 @@ def test_coursera_contents_page_maps_to_exact_course_rows(load_payload):
             "skills": "[]",
             "level": None,
             "provider_updated_at": None,
+            "parent_external_id": None,
         },
     ]
 
@@ -162,52 +166,120 @@ def _coursera_course_with_metadata(load_payload, **definition_changes) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("changes", "metadata_changes", "reason"),
+    ("changes", "reason"),
     [
-        pytest.param({"contentId": MISSING}, {}, "missing contentId", id="missing contentId"),
-        pytest.param({"contentId": ""}, {}, "missing contentId", id="empty contentId"),
-        pytest.param({"contentId": True}, {}, "contentId is bool", id="boolean contentId"),
-        pytest.param({"name": MISSING}, {}, "missing name", id="missing name"),
-        pytest.param({"name": None}, {}, "missing name", id="null name"),
-        pytest.param({"name": 42}, {}, "name is int, not text", id="name not text"),
-        pytest.param({"name": "   "}, {}, "name is empty", id="blank name"),
+        pytest.param({"contentId": MISSING}, "contentId: missing", id="missing contentId"),
+        pytest.param({"contentId": ""}, "contentId: empty", id="empty contentId"),
         pytest.param(
-            {"name": "t" * 1001},
-            {},
-            "name is 1001 characters long (limit 1000)",
-            id="name too long",
+            {"contentId": True}, "contentId: is a boolean, not an id", id="boolean contentId"
         ),
-        pytest.param({"description": ["a"]}, {}, "description is list", id="description list"),
         pytest.param(
+            {"contentId": 1e20}, "contentId: is float, not an id", id="huge float contentId"
+        ),
+        pytest.param({"name": MISSING}, "name: missing", id="missing name"),
+        pytest.param({"name": None}, "name: missing", id="null name"),
+        pytest.param({"name": "   "}, "name: empty", id="blank name"),
+        pytest.param({"name": ["a"]}, "name: is a list, not text", id="name a list"),
+        pytest.param(
+            {"name": "t" * 1001}, "name: is longer than 1000 characters", id="name too long"
+        ),
+    ],
+)
+def test_coursera_course_record_without_an_id_or_a_title_is_set_aside(
+    load_payload, changes, reason
+):
+    course = altered(load_payload("coursera_contents.json")["elements"][0], **changes)
+
+    with pytest.raises(RecordError) as caught:
+        course_row(course)
+    assert caught.value.reason == reason
+
+
+def test_coursera_title_sent_as_a_number_is_its_text(load_payload):
+    course = altered(load_payload("coursera_contents.json")["elements"][0], name=1984)
+
+    assert course_row(course)["title"] == "1984"
+
+
+@pytest.mark.parametrize(
+    ("changes", "metadata_changes", "column", "note"),
+    [
+        pytest.param(
+            {"description": ["a"]},
             {},
-            {"estimatedLearningTime": "64800"},
-            "estimatedLearningTime is not a number",
-            id="learning time as text",
+            "description",
+            ("description", "is a list, not text"),
+            id="description a list",
         ),
         pytest.param(
             {},
             {"estimatedLearningTime": -60},
-            "estimatedLearningTime is not a number",
+            "duration_minutes",
+            ("estimatedLearningTime", "is negative"),
             id="negative learning time",
         ),
-        pytest.param({}, {"skills": "Machine Learning"}, "skills is not a list", id="skills text"),
         pytest.param(
-            {}, {"promoPhoto": {"url": "x"}}, "promoPhoto is dict", id="promoPhoto not text"
+            {},
+            {"estimatedLearningTime": "P2M"},
+            "duration_minutes",
+            (
+                "estimatedLearningTime",
+                "is a calendar length (years, months or weeks), not a learning time",
+            ),
+            id="calendar learning time",
+        ),
+        pytest.param(
+            {},
+            {"promoPhoto": {"url": "x"}},
+            "image_url",
+            ("promoPhoto", "is an object, not text"),
+            id="promoPhoto an object",
+        ),
+        pytest.param(
+            {"lastUpdatedAt": 1709287200000},
+            {},
+            "provider_updated_at",
+            ("lastUpdatedAt", "is out of range"),
+            id="lastUpdatedAt in milliseconds, documented as seconds",
+        ),
+        pytest.param(
+            {"languageCode": {"code": "en"}},
+            {},
+            "language",
+            ("languageCode", "is an object, not text"),
+            id="languageCode an object",
         ),
     ],
 )
-def test_coursera_course_record_breaking_the_contract_is_refused(
-    load_payload, changes, metadata_changes, reason
+def test_coursera_course_value_that_cannot_be_read_is_stored_as_null_and_noted(
+    load_payload, changes, metadata_changes, column, note
 ):
     course = altered(_coursera_course_with_metadata(load_payload, **metadata_changes), **changes)
+    notes = Notes()
 
-    with pytest.raises(RecordError, match=re.escape(reason)):
-        course_row(course)
+    row = coursera.course_row(course, notes)
+
+    assert row[column] is None
+    assert [(field, problem) for kind, field, problem, _ in notes if kind == NOT_READ] == [note]
 
 
-def test_coursera_course_record_that_is_not_an_object_is_refused():
-    with pytest.raises(RecordError, match="record is not an object"):
-        course_row(["contentId", "x"])
+def test_coursera_skills_that_are_not_a_list_are_noted_and_none_stored(load_payload):
+    course = _coursera_course_with_metadata(load_payload, skills="Machine Learning")
+    notes = Notes()
+
+    assert coursera.course_row(course, notes)["skills"] == "[]"
+    assert notes == [(NOT_READ, "skills", "is not a list", "Machine Learning")]
+
+
+def test_coursera_programs_that_are_not_a_list_fall_back_to_the_public_page(load_payload):
+    """A crash once: iterating an integer `programs`."""
+    course = altered(load_payload("coursera_contents.json")["elements"][0], programs=5)
+    notes = Notes()
+
+    assert coursera.course_row(course, notes)["url"] == (
+        "https://www.coursera.org/learn/ml-foundations"
+    )
+    assert notes == [(NOT_READ, "programs", "is not a list", 5)]
 
 
 # --- Coursera learner statistics ----------------------------------------------------------------
@@ -222,9 +294,11 @@ def test_coursera_enrollment_reports_page_maps_to_exact_stat_rows(load_payload):
         {
             # Completed and graded.
             "course_external_id": "Gtv4Xb1-EeS-ViIACwYKVQ",
+            "learner_key": "jane.doe@example.com",
             "learner_email": "jane.doe@example.com",  # sent as Jane.Doe@Example.COM
             "learner_external_id": "EMP-00412",
             "learner_name": "Jane Doe",
+            "content_type": "Course",
             "progress_percent": 100.0,
             "completed": 1,
             "completed_at": "2024-03-01T10:00:00Z",  # 1709287200000 ms
@@ -238,9 +312,11 @@ def test_coursera_enrollment_reports_page_maps_to_exact_stat_rows(load_payload):
         {
             # In progress, grade present but null: not graded yet.
             "course_external_id": "b4E2sVWjEeiWqA6F6Gp6Xw",
+            "learner_key": "omar.haddad@example.com",
             "learner_email": "omar.haddad@example.com",
             "learner_external_id": "EMP-00977",
             "learner_name": "Omar Haddad",
+            "content_type": "Course",
             "progress_percent": 42.5,
             "completed": 0,
             "completed_at": None,
@@ -254,9 +330,11 @@ def test_coursera_enrollment_reports_page_maps_to_exact_stat_rows(load_payload):
         {
             # A specialization enrollment (includeS12n=true), grade absent, never started.
             "course_external_id": "jhu-data-science-s12n",
+            "learner_key": "jane.doe@example.com",
             "learner_email": "jane.doe@example.com",
             "learner_external_id": "EMP-00412",
             "learner_name": "Jane Doe",
+            "content_type": "Specialization",
             "progress_percent": 0.0,
             "completed": 0,
             "completed_at": None,
@@ -271,6 +349,7 @@ def test_coursera_enrollment_reports_page_maps_to_exact_stat_rows(load_payload):
 
 
 def test_coursera_learner_without_email_falls_back_to_email_shaped_external_id(load_payload):
+    """Coursera's doc sample: no `email`, the e-mail in `externalId`."""
     report = altered(
         load_payload("coursera_enrollment_reports.json")["elements"][1],
         email=MISSING,
@@ -279,7 +358,8 @@ def test_coursera_learner_without_email_falls_back_to_email_shaped_external_id(l
 
     row = stat_row(report)
 
-    assert (row["learner_email"], row["learner_external_id"]) == (
+    assert (row["learner_key"], row["learner_email"], row["learner_external_id"]) == (
+        "ahmed.k@example.org",
         "ahmed.k@example.org",
         "Ahmed.K@Example.org",
     )
@@ -297,79 +377,150 @@ def test_coursera_grade_bounds_map_to_score_bounds(load_payload):
     ("changes", "reason"),
     [
         pytest.param(
-            {"email": MISSING, "externalId": "EMP-00977"},
-            "missing email",
-            id="no email, external id not an e-mail",
-        ),
-        pytest.param(
             {"email": MISSING, "externalId": MISSING},
-            "missing email",
+            "learner: no e-mail and no externalId",
             id="no email, no external id",
         ),
         pytest.param(
-            {"email": "   ", "externalId": "EMP-00977"}, "missing email", id="blank email"
+            {"email": "   ", "externalId": None},
+            "learner: no e-mail and no externalId",
+            id="blank email, null external id",
         ),
-        pytest.param({"email": 12}, "email is int, not text", id="email not text"),
+        pytest.param(
+            {"email": "jane.doe@example", "externalId": MISSING},
+            "learner: no e-mail and no externalId",
+            id="unreadable email, no external id",
+        ),
+        pytest.param({"contentId": MISSING}, "contentId: missing", id="missing contentId"),
+        pytest.param(
+            {"contentId": {"id": "x"}}, "contentId: is an object, not an id", id="object contentId"
+        ),
+    ],
+)
+def test_coursera_stat_record_without_a_learner_or_a_content_is_set_aside(
+    load_payload, changes, reason
+):
+    report = altered(load_payload("coursera_enrollment_reports.json")["elements"][0], **changes)
+
+    with pytest.raises(RecordError) as caught:
+        stat_row(report)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "note"),
+    [
+        pytest.param(
+            {"email": 12},
+            "learner_email",
+            ("email", "is int, not an e-mail address"),
+            id="email a number",
+        ),
         pytest.param(
             {"email": "jane.doe\u200b@example.com"},
-            "email is not an e-mail address: it holds U+200B",
+            "learner_email",
+            ("email", "is not an e-mail address: it holds U+200B"),
             id="zero-width space in email",
         ),
         pytest.param(
             {"email": "jane.doe@example"},
-            "email is not an e-mail address (name@domain)",
+            "learner_email",
+            ("email", "is not an e-mail address (name@domain)"),
             id="email without a domain",
         ),
         pytest.param(
-            {"email": MISSING, "externalId": "Ahmed.K@Example.org\x00"},
-            "externalId is not an e-mail address: it holds U+0000",
-            id="external id fallback with a control character",
-        ),
-        pytest.param({"contentId": MISSING}, "missing contentId", id="missing contentId"),
-        pytest.param(
-            {"overallProgress": 100.5}, "overallProgress is outside 0-100", id="progress>100"
-        ),
-        pytest.param({"overallProgress": -1}, "overallProgress is outside 0-100", id="progress<0"),
-        pytest.param(
-            {"overallProgress": "42"}, "overallProgress is not a number", id="progress text"
+            {"overallProgress": 100.5},
+            "progress_percent",
+            ("overallProgress", "is outside 0-100"),
+            id="progress>100",
         ),
         pytest.param(
-            {"overallProgress": MISSING}, "overallProgress is not a number", id="no progress"
-        ),
-        pytest.param({"grade": 1.5}, "grade is not on 0-1", id="grade>1"),
-        pytest.param({"grade": -0.1}, "grade is not on 0-1", id="grade<0"),
-        pytest.param({"grade": 92}, "grade is not on 0-1", id="grade given as percent"),
-        pytest.param({"grade": "0.9"}, "grade is not on 0-1", id="grade text"),
-        pytest.param(
-            {"isCompleted": "true"}, "isCompleted is not a boolean", id="isCompleted text"
-        ),
-        pytest.param({"isCompleted": 1}, "isCompleted is not a boolean", id="isCompleted int"),
-        pytest.param({"isCompleted": MISSING}, "isCompleted is not a boolean", id="no isCompleted"),
-        pytest.param(
-            {"completedAt": "2024-03-01T10:00:00Z"},
-            "completedAt is not epoch milliseconds",
-            id="completedAt ISO text",
+            {"overallProgress": -1},
+            "progress_percent",
+            ("overallProgress", "is outside 0-100"),
+            id="progress<0",
         ),
         pytest.param(
-            {"enrolledAt": True}, "enrolledAt is not epoch milliseconds", id="enrolledAt bool"
+            {"overallProgress": "n/a"},
+            "progress_percent",
+            ("overallProgress", "is not a number"),
+            id="progress not a number",
+        ),
+        pytest.param({"grade": 1.5}, "score_percent", ("grade", "is outside 0-1"), id="grade>1"),
+        pytest.param({"grade": -0.1}, "score_percent", ("grade", "is outside 0-1"), id="grade<0"),
+        pytest.param(
+            {"grade": 92},
+            "score_percent",
+            ("grade", "is outside 0-1"),
+            id="grade as a percent is not guessed",
         ),
         pytest.param(
-            {"lastActivityAt": 10**20}, "lastActivityAt is out of range", id="lastActivityAt huge"
+            {"enrolledAt": True},
+            "enrolled_at",
+            ("enrolledAt", "is a boolean, not a timestamp"),
+            id="enrolledAt a boolean",
+        ),
+        pytest.param(
+            {"enrolledAt": 10**400},
+            "enrolled_at",
+            ("enrolledAt", "is out of range"),
+            id="enrolledAt a huge integer (overflowed a float once)",
+        ),
+        pytest.param(
+            {"lastActivityAt": 10**20},
+            "last_activity_at",
+            ("lastActivityAt", "is out of range"),
+            id="lastActivityAt huge",
         ),
         pytest.param(
             {"approxTotalCourseHrs": -2},
-            "approxTotalCourseHrs is not a number of hours",
+            "time_spent_minutes",
+            ("approxTotalCourseHrs", "is negative"),
             id="negative hours",
         ),
         pytest.param(
-            {"approxTotalCourseHrs": "12.75"},
-            "approxTotalCourseHrs is not a number of hours",
-            id="hours text",
+            {"approxTotalCourseHrs": 10**400},
+            "time_spent_minutes",
+            ("approxTotalCourseHrs", "is longer than 100,000,000 minutes"),
+            id="huge hours (overflowed a float once)",
+        ),
+        pytest.param(
+            {"programId": [1]},
+            "program_id",
+            ("programId", "is a list, not an id"),
+            id="programId a list",
         ),
     ],
 )
-def test_coursera_stat_record_breaking_the_contract_is_refused(load_payload, changes, reason):
+def test_coursera_stat_value_that_cannot_be_read_is_stored_as_null_and_noted(
+    load_payload, changes, column, note
+):
     report = altered(load_payload("coursera_enrollment_reports.json")["elements"][0], **changes)
+    notes = Notes()
 
-    with pytest.raises(RecordError, match=re.escape(reason)):
-        stat_row(report)
+    row = coursera.stat_row(report, notes)
+
+    assert row[column] is None
+    assert [(field, problem) for kind, field, problem, _ in notes if kind == NOT_READ] == [note]
+
+
+def test_coursera_unreadable_email_keys_the_learner_by_external_id(load_payload):
+    report = altered(
+        load_payload("coursera_enrollment_reports.json")["elements"][0], email="jane.doe@example"
+    )
+
+    row = stat_row(report)
+
+    assert (row["learner_key"], row["learner_email"]) == ("EMP-00412", None)
+
+
+def test_coursera_membership_state_that_is_not_text_is_noted_not_a_crash(load_payload):
+    """A crash once: an unhashable membershipState in the enum check."""
+    report = altered(
+        load_payload("coursera_enrollment_reports.json")["elements"][0], membershipState=["M"]
+    )
+    notes = Notes()
+
+    coursera.stat_row(report, notes)
+
+    assert notes == [(NOT_READ, "membershipState", "is a list, not text", ["M"])]

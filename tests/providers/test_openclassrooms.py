@@ -6,11 +6,9 @@ the second, percentages on 0-100.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from lo_sync.providers import PROVIDERS, Notes, RecordError
+from lo_sync.providers import NOT_READ, PROVIDERS, Notes, RecordError
 from tests.helpers.factories import MISSING, altered
 from tests.providers.contract import BASE_URL, ORG_ID, ProviderContract, RangeListing, fetch
 
@@ -30,6 +28,8 @@ class TestOpenClassroomsContract(ProviderContract):
     courses_payload = "openclassrooms_courses.json"
     stats_payload = "openclassrooms_progress.json"
     listing = RangeListing
+    course_required = frozenset({"id", "title", "status"})
+    stat_required = frozenset({"courseId", "email"})
 
 
 # --- fetching -----------------------------------------------------------------------------------
@@ -78,6 +78,7 @@ def test_openclassrooms_courses_map_to_exact_course_rows(load_payload):
             "skills": "[]",
             "level": "easy",
             "provider_updated_at": "2024-02-27T17:45:12Z",
+            "parent_external_id": None,
         },
         {
             "external_id": "7137751",
@@ -92,6 +93,7 @@ def test_openclassrooms_courses_map_to_exact_course_rows(load_payload):
             "skills": "[]",
             "level": "medium",
             "provider_updated_at": "2024-03-01T10:00:00Z",  # sent as 12:00:00+02:00
+            "parent_external_id": None,
         },
         {
             "external_id": "1946386",
@@ -106,6 +108,7 @@ def test_openclassrooms_courses_map_to_exact_course_rows(load_payload):
             "skills": "[]",
             "level": "hard",
             "provider_updated_at": "2023-11-14T08:30:00Z",  # fraction of a second dropped
+            "parent_external_id": None,
         },
         {
             "external_id": "6900101",
@@ -120,6 +123,7 @@ def test_openclassrooms_courses_map_to_exact_course_rows(load_payload):
             "skills": "[]",
             "level": "easy",
             "provider_updated_at": None,
+            "parent_external_id": None,
         },
     ]
 
@@ -136,35 +140,75 @@ def test_openclassrooms_only_active_coming_soon_and_pre_registration_keep_a_cour
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        pytest.param({"id": MISSING}, "missing id", id="missing id"),
-        pytest.param({"id": True}, "id is not an id", id="boolean id"),
-        pytest.param({"id": " "}, "id is not an id", id="blank id"),
-        pytest.param({"title": MISSING}, "missing title", id="missing title"),
-        pytest.param({"title": None}, "missing title", id="null title"),
-        pytest.param({"title": 4425126}, "title is int, not text", id="title not text"),
+        pytest.param({"id": MISSING}, "id: missing", id="missing id"),
+        pytest.param({"id": True}, "id: is a boolean, not an id", id="boolean id"),
+        pytest.param({"id": " "}, "id: empty", id="blank id"),
+        pytest.param({"id": 4.5e20}, "id: is float, not an id", id="huge float id"),
+        pytest.param({"title": MISSING}, "title: missing", id="missing title"),
+        pytest.param({"title": None}, "title: missing", id="null title"),
+        pytest.param({"title": {"fr": "x"}}, "title: is an object, not text", id="title object"),
         pytest.param(
-            {"title": "é" * 1001}, "title is 1001 characters long (limit 1000)", id="title too long"
+            {"title": "é" * 1001}, "title: is longer than 1000 characters", id="title too long"
         ),
-        pytest.param({"status": MISSING}, "missing status", id="missing status"),
-        pytest.param({"duration": -5}, "duration is not minutes", id="negative duration"),
-        pytest.param({"duration": "720"}, "duration is not minutes", id="duration text"),
+        pytest.param({"status": MISSING}, "status: missing", id="missing status"),
+    ],
+)
+def test_openclassrooms_course_without_id_title_or_status_is_set_aside(
+    load_payload, changes, reason
+):
+    """Without its status lo-sync cannot tell whether a course is still offered."""
+    course = altered(load_payload("openclassrooms_courses.json")[0], **changes)
+
+    with pytest.raises(RecordError) as caught:
+        course_row(course)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "note"),
+    [
+        pytest.param(
+            {"duration": -5},
+            "duration_minutes",
+            ("duration", "is negative"),
+            id="negative duration",
+        ),
+        pytest.param(
+            {"duration": "P12M"},
+            "duration_minutes",
+            ("duration", "is a calendar length (years, months or weeks), not a learning time"),
+            id="P12M is a calendar length, not read",
+        ),
         pytest.param(
             {"updatedAt": "last tuesday"},
-            "updatedAt is not an ISO-8601 timestamp",
+            "provider_updated_at",
+            ("updatedAt", "is not an ISO-8601 timestamp"),
             id="updatedAt not a date",
         ),
         pytest.param(
-            {"updatedAt": 1709055912}, "updatedAt is not an ISO-8601 string", id="updatedAt epoch"
+            {"updatedAt": 1709055912},
+            "provider_updated_at",
+            ("updatedAt", "is a number, and this field is ISO-8601 (seconds or milliseconds?)"),
+            id="a number in the ISO-only updatedAt is not read",
+        ),
+        pytest.param(
+            {"updatedAt": "0001-01-01T00:00:00+01:00"},
+            "provider_updated_at",
+            ("updatedAt", "is out of range"),
+            id="year 1 with an offset (overflowed once)",
         ),
     ],
 )
-def test_openclassrooms_course_record_breaking_the_contract_is_refused(
-    load_payload, changes, reason
+def test_openclassrooms_course_value_that_cannot_be_read_is_stored_as_null_and_noted(
+    load_payload, changes, column, note
 ):
     course = altered(load_payload("openclassrooms_courses.json")[0], **changes)
+    notes = Notes()
 
-    with pytest.raises(RecordError, match=re.escape(reason)):
-        course_row(course)
+    row = openclassrooms.course_row(course, notes)
+
+    assert row[column] is None
+    assert [(field, problem) for kind, field, problem, _ in notes if kind == NOT_READ] == [note]
 
 
 # --- OpenClassrooms learner statistics ----------------------------------------------------------
@@ -178,9 +222,11 @@ def test_openclassrooms_progress_maps_to_exact_stat_rows(load_payload):
     assert rows == [
         {
             "course_external_id": "4425126",
+            "learner_key": "claire.martin@example.fr",
             "learner_email": "claire.martin@example.fr",  # sent as Claire.Martin@Example.fr
             "learner_external_id": "310042",
             "learner_name": None,
+            "content_type": "Course",
             "progress_percent": 100.0,
             "completed": 1,
             "completed_at": "2024-03-01T10:00:00Z",
@@ -193,9 +239,11 @@ def test_openclassrooms_progress_maps_to_exact_stat_rows(load_payload):
         },
         {
             "course_external_id": "7137751",
+            "learner_key": "paul.nguyen@example.fr",
             "learner_email": "paul.nguyen@example.fr",
             "learner_external_id": "310043",
             "learner_name": None,
+            "content_type": "Course",
             "progress_percent": 35.0,
             "completed": 0,
             "completed_at": None,
@@ -209,9 +257,11 @@ def test_openclassrooms_progress_maps_to_exact_stat_rows(load_payload):
         {
             # timeSpent absent: left NULL here, computed from the course's duration by the store.
             "course_external_id": "4425126",
+            "learner_key": "ines.benali@example.fr",
             "learner_email": "ines.benali@example.fr",
             "learner_external_id": "310044",
             "learner_name": None,
+            "content_type": "Course",
             "progress_percent": 60.0,
             "completed": 0,
             "completed_at": None,
@@ -225,9 +275,11 @@ def test_openclassrooms_progress_maps_to_exact_stat_rows(load_payload):
         {
             # progress 100 means completed even while status still says in-progress.
             "course_external_id": "1946386",
+            "learner_key": "hugo.leroy@example.fr",
             "learner_email": "hugo.leroy@example.fr",
             "learner_external_id": "310045",
             "learner_name": None,
+            "content_type": "Course",
             "progress_percent": 100.0,
             "completed": 1,
             "completed_at": "2024-03-02T06:59:59Z",
@@ -250,44 +302,92 @@ def test_openclassrooms_status_completed_counts_whatever_the_progress(load_paylo
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        pytest.param({"email": MISSING}, "missing email", id="missing email"),
-        pytest.param({"email": ""}, "email is empty", id="empty email"),
+        pytest.param(
+            {"email": MISSING, "userId": MISSING},
+            "learner: no e-mail and no userId",
+            id="no email, no userId",
+        ),
+        pytest.param(
+            {"email": "", "userId": None}, "learner: no e-mail and no userId", id="both empty"
+        ),
+        pytest.param(
+            {"email": '=HYPERLINK("http://x")', "userId": MISSING},
+            "learner: no e-mail and no userId",
+            id="email not an address, no userId",
+        ),
+        pytest.param({"courseId": MISSING}, "courseId: missing", id="missing courseId"),
+    ],
+)
+def test_openclassrooms_stat_without_a_learner_or_a_course_is_set_aside(
+    load_payload, changes, reason
+):
+    record = altered(load_payload("openclassrooms_progress.json")[0], **changes)
+
+    with pytest.raises(RecordError) as caught:
+        stat_row(record)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "note"),
+    [
         pytest.param(
             {"email": "claire.martin@exa\u202emple.fr"},
-            "email is not an e-mail address: it holds U+202E",
+            "learner_email",
+            ("email", "is not an e-mail address: it holds U+202E"),
             id="bidirectional override in email",
         ),
         pytest.param(
             {"email": "claire martin@example.fr"},
-            "email is not an e-mail address: it holds U+0020",
+            "learner_email",
+            ("email", "is not an e-mail address: it holds U+0020"),
             id="space inside email",
         ),
         pytest.param(
-            {"email": '=HYPERLINK("http://x")'},
-            "email is not an e-mail address (name@domain)",
-            id="email not an address",
+            {"progress": 101},
+            "progress_percent",
+            ("progress", "is outside 0-100"),
+            id="progress>100",
         ),
-        pytest.param({"courseId": MISSING}, "missing courseId", id="missing courseId"),
-        pytest.param({"progress": 101}, "progress is outside 0-100", id="progress>100"),
-        pytest.param({"progress": -1}, "progress is outside 0-100", id="progress<0"),
-        pytest.param({"progress": None}, "progress is not a number", id="null progress"),
-        pytest.param({"progress": "100"}, "progress is not a number", id="progress text"),
-        pytest.param({"timeSpent": -1}, "timeSpent is not minutes", id="negative timeSpent"),
-        pytest.param({"timeSpent": "720"}, "timeSpent is not minutes", id="timeSpent text"),
+        pytest.param(
+            {"progress": -1}, "progress_percent", ("progress", "is outside 0-100"), id="progress<0"
+        ),
+        pytest.param(
+            {"timeSpent": -1},
+            "time_spent_minutes",
+            ("timeSpent", "is negative"),
+            id="negative timeSpent",
+        ),
         pytest.param(
             {"completedAt": "01/03/2024"},
-            "completedAt is not an ISO-8601 timestamp",
+            "completed_at",
+            ("completedAt", "is not an ISO-8601 timestamp"),
             id="completedAt not ISO",
         ),
         pytest.param(
             {"startedAt": 1699950600000},
-            "startedAt is not an ISO-8601 string",
-            id="startedAt epoch ms",
+            "enrolled_at",
+            ("startedAt", "is a number, and this field is ISO-8601 (seconds or milliseconds?)"),
+            id="startedAt epoch ms is not guessed",
         ),
     ],
 )
-def test_openclassrooms_stat_record_breaking_the_contract_is_refused(load_payload, changes, reason):
+def test_openclassrooms_stat_value_that_cannot_be_read_is_stored_as_null_and_noted(
+    load_payload, changes, column, note
+):
     record = altered(load_payload("openclassrooms_progress.json")[0], **changes)
+    notes = Notes()
 
-    with pytest.raises(RecordError, match=re.escape(reason)):
-        stat_row(record)
+    row = openclassrooms.stat_row(record, notes)
+
+    assert row[column] is None
+    assert [(field, problem) for kind, field, problem, _ in notes if kind == NOT_READ] == [note]
+
+
+def test_openclassrooms_null_progress_is_stored_as_null_and_status_still_counts(load_payload):
+    notes = Notes()
+    row = openclassrooms.stat_row(
+        altered(load_payload("openclassrooms_progress.json")[0], progress=None), notes
+    )
+
+    assert (row["progress_percent"], row["completed"], notes) == (None, 1, [])
