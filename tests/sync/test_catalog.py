@@ -123,7 +123,7 @@ def test_bad_records_are_set_aside_with_their_reason_and_raw_record(store):
     reason, raw = rows(
         store, "SELECT reason, raw FROM rejected_records WHERE run_id = ?", (run_id,)
     )[0]
-    assert reason == "missing title" and '"id": 99' in raw
+    assert reason == "title: missing" and '"id": 99' in raw
 
 
 def test_too_many_bad_records_fail_the_whole_fetch(store):
@@ -179,7 +179,7 @@ def test_a_title_with_a_lone_surrogate_is_set_aside_not_a_crash(store):
 
     assert plan.counts["rejected"] == 1 and plan.counts["created"] == 39
     assert rows(store, "SELECT reason FROM rejected_records") == [
-        ("title holds text that is not valid Unicode",)
+        ("title: holds text that is not valid Unicode",)
     ]
 
 

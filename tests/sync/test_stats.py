@@ -266,19 +266,35 @@ def test_matching_by_email_any_case_then_external_id_and_ambiguity_reported(stor
     assert plan.counts["created"] == 4  # stored whether matched or not
 
 
-def test_a_record_whose_email_is_not_an_email_is_set_aside_naming_the_field(store):
-    good = [oc_progress(1, f"learner{n}@x.io") for n in range(30)]
+def test_an_email_that_is_not_one_is_not_read_and_the_row_is_keyed_by_the_learner_id(store):
+    good = [oc_progress(1, f"learner{n}@x.io", userId=n) for n in range(30)]
     # Zero-width space: it would look like learner0's key and match no one.
-    spoof = oc_progress(1, "learner0\u200b@x.io")
+    spoof = oc_progress(1, "learner0\u200b@x.io", userId=777)
 
     plan, run_id = stats(store, OC, [*good, spoof])
 
-    assert plan.counts["rejected"] == 1
-    assert rows(store, "SELECT reason FROM rejected_records WHERE run_id = ?", (run_id,)) == [
-        ("email is not an e-mail address: it holds U+200B",)
-    ]
+    assert plan.counts["rejected"] == 0 and plan.counts["not_read"] == 1
+    assert any(
+        "stored without the value: email: is not an e-mail address: it holds U+200B" in note
+        for note in plan.notes
+    )
+    assert rows(
+        store, "SELECT learner_key, learner_email FROM progress WHERE learner_key = '777'"
+    ) == [("777", None)]
     assert rows(store, "SELECT count(*) FROM progress WHERE learner_email LIKE 'learner0%'") == [
         (1,)
+    ]
+
+
+def test_a_row_with_no_learner_at_all_is_set_aside_naming_why(store):
+    good = [oc_progress(1, f"learner{n}@x.io", userId=n) for n in range(30)]
+    nobody = {**oc_progress(1, "", userId=None)}
+
+    plan, run_id = stats(store, OC, [*good, nobody])
+
+    assert plan.counts["rejected"] == 1
+    assert rows(store, "SELECT reason FROM rejected_records WHERE run_id = ?", (run_id,)) == [
+        ("learner: no e-mail and no userId",)
     ]
 
 
@@ -324,7 +340,9 @@ def test_merge_never_lowers_completion_without_consent():
             )
         },
         "course_external_id": "c",
+        "learner_key": "a@x.io",
         "learner_email": "a@x.io",
+        "content_type": "Course",
     }
     fetched = {**stored, "completed": 0, "completed_at": None, "progress_percent": 10.0}
     fetched.pop("regression")
