@@ -146,6 +146,32 @@ def sync_stats(app: App, providers, dry_run, accept_regressions, force):
     app.run("sync-stats", providers, options)
 
 
+@cli.command("check")
+@global_options
+@provider_option
+@click.pass_obj
+def check(app: App, providers):
+    """Check each provider the night's job reads: token, first page of every endpoint,
+    what the mapping makes of it. Writes nothing. Exit 0 ready, 1 would fail, 2 fix the
+    configuration or credentials."""
+    from lo_sync import check as checks
+
+    selected = app.providers(providers)
+    config = app.config()
+    deadline = jobs.command_deadline(config, app.max_runtime, app.started)
+    results = checks.check(config, selected, deadline)
+    reporter = app.reporter
+    if reporter.interactive:
+        reporter.table(checks.table_rows(results), title="lo-sync check")
+        for result in results:
+            for detail in checks.details(result):
+                reporter.line(f"  {detail}")
+    else:
+        for result in results:
+            reporter.line(reporter.stamp() + checks.line(result))
+    sys.exit(checks.exit_code(results))
+
+
 @cli.group("learners")
 def learners():
     """The company's people, to whom provider statistics are matched."""

@@ -41,6 +41,7 @@ class ProviderError(LoSyncError):
     """The provider's API failed us: network, HTTP status, or an answer we cannot trust."""
 
     exit_code = EXIT_SYNC_FAILED
+    status: int | None = None  # the HTTP status that said so, when one did
 
 
 class DataError(LoSyncError):

@@ -263,7 +263,9 @@ def raise_for_status(provider: str, response: requests.Response, what: str) -> N
         f"check the org id in providers.{provider}",
         404: f"unknown organization or path; check the org id and base_url in providers.{provider}",
     }.get(response.status_code, "")
-    raise ProviderError(
+    error = ProviderError(
         f"{provider}: {what} answered HTTP {response.status_code}"
         f"{error_detail(response)}" + (f" ({hint})" if hint else "")
     )
+    error.status = response.status_code  # `lo-sync check` tells configuration from outages
+    raise error

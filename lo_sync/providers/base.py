@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from lo_sync.http import ApiClient
+from lo_sync.http import ApiClient, Paginator, paginate
 from lo_sync.providers.fields import Unreadable, identifier
 from lo_sync.providers.records import Notes, RecordError
 
-__all__ = ["Notes", "Provider", "RecordError", "Settings"]
+__all__ = ["Listing", "Notes", "Provider", "RecordError", "Settings"]
 
 
 class Settings(Protocol):
@@ -23,6 +24,19 @@ class Settings(Protocol):
 
     base_url: str
     org_id: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One of the organization's collections: its URL, its paging state machine (which,
+    once read from, knows the total if the server said it) and its fixed parameters."""
+
+    url: str
+    paginator: Paginator
+    params: dict[str, Any] | None = None
+
+    def pages(self, client: ApiClient) -> Iterator[list]:
+        return paginate(client, self.url, self.paginator, self.params)
 
 
 class Provider(ABC):
@@ -51,16 +65,20 @@ class Provider(ABC):
     non_catalog_types: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
+    def listing(self, kind: str, cfg: Settings, page_size: int | None = None) -> Listing:
+        """Where the organization's 'courses' or 'stats' are, and how they page."""
+
     def fetch_courses(
         self, client: ApiClient, cfg: Settings, page_size: int | None = None
     ) -> Iterator[list]:
         """The organization's catalog, page by page."""
+        return self.listing("courses", cfg, page_size).pages(client)
 
-    @abstractmethod
     def fetch_stats(
         self, client: ApiClient, cfg: Settings, page_size: int | None = None
     ) -> Iterator[list]:
         """The organization's learner statistics, page by page."""
+        return self.listing("stats", cfg, page_size).pages(client)
 
     @staticmethod
     @abstractmethod

@@ -6,10 +6,9 @@ Paths, field names and units per docs/provider-contracts.md; they live here and 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-from lo_sync.http import ApiClient, OffsetPaginator, paginate
-from lo_sync.providers.base import Provider, Settings
+from lo_sync.http import OffsetPaginator
+from lo_sync.providers.base import Listing, Provider, Settings
 from lo_sync.providers.fields import (
     MAX_TITLE_LENGTH,
     Unreadable,
@@ -69,18 +68,15 @@ class Coursera(Provider):
     )
     non_catalog_types = frozenset({LEARNING_PATH, PROGRAM_COLLECTION})
 
-    def fetch_courses(
-        self, client: ApiClient, cfg: Settings, page_size: int | None = None
-    ) -> Iterator[list[dict]]:
-        url = f"{cfg.base_url}/businesses.v1/{cfg.org_id}/contents"
-        return paginate(client, url, OffsetPaginator(client.provider, self._limit(page_size)))
-
-    def fetch_stats(
-        self, client: ApiClient, cfg: Settings, page_size: int | None = None
-    ) -> Iterator[list[dict]]:
-        url = f"{cfg.base_url}/businesses.v1/{cfg.org_id}/enrollmentReports"
-        paginator = OffsetPaginator(client.provider, self._limit(page_size))
-        return paginate(client, url, paginator, params={"includeS12n": "true"})
+    def listing(self, kind: str, cfg: Settings, page_size: int | None = None) -> Listing:
+        paginator = OffsetPaginator(self.name, self._limit(page_size))
+        if kind == "courses":
+            return Listing(f"{cfg.base_url}/businesses.v1/{cfg.org_id}/contents", paginator)
+        return Listing(
+            f"{cfg.base_url}/businesses.v1/{cfg.org_id}/enrollmentReports",
+            paginator,
+            {"includeS12n": "true"},
+        )
 
     def _limit(self, page_size: int | None) -> int:
         # Coursera answers 400 to a limit above max_page_size: a larger http.page_size

@@ -8,10 +8,8 @@ docs/provider-contracts.md, and live here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from lo_sync.http import ApiClient, RangePaginator, paginate
-from lo_sync.providers.base import Provider, Settings
+from lo_sync.http import RangePaginator
+from lo_sync.providers.base import Listing, Provider, Settings
 from lo_sync.providers.fields import (
     MAX_TITLE_LENGTH,
     email,
@@ -54,17 +52,12 @@ class OpenClassrooms(Provider):
         "lastActivityAt".split()
     )
 
-    def fetch_courses(
-        self, client: ApiClient, cfg: Settings, page_size: int | None = None
-    ) -> Iterator[list[dict]]:
-        url = f"{cfg.base_url}/organizations/{cfg.org_id}/courses"
-        return paginate(client, url, RangePaginator(client.provider, self._size(page_size)))
-
-    def fetch_stats(
-        self, client: ApiClient, cfg: Settings, page_size: int | None = None
-    ) -> Iterator[list[dict]]:
-        url = f"{cfg.base_url}/organizations/{cfg.org_id}/learners/progress"
-        return paginate(client, url, RangePaginator(client.provider, self._size(page_size)))
+    def listing(self, kind: str, cfg: Settings, page_size: int | None = None) -> Listing:
+        path = "courses" if kind == "courses" else "learners/progress"
+        return Listing(
+            f"{cfg.base_url}/organizations/{cfg.org_id}/{path}",
+            RangePaginator(self.name, self._size(page_size)),
+        )
 
     def _size(self, page_size: int | None) -> int:
         return page_size or self.max_page_size

@@ -19,7 +19,14 @@ class RecordError(ValueError):
         self.problem = problem
         self.reason = f"{field}: {problem}"
         self.value = value
-        super().__init__(self.reason if value is NO_VALUE else f"{self.reason} ({value!r:.80})")
+        super().__init__(self.reason if value is NO_VALUE else f"{self.reason} ({_shown(value)})")
+
+
+def _shown(value: Any) -> str:
+    try:
+        return f"{value!r:.80}"
+    except RecursionError:  # decoded JSON nests deeper than repr can recurse
+        return "nested too deeply to show"
 
 
 # What a mapper notes about a record it stored: a value it could not read (stored

@@ -15,8 +15,8 @@ COURSE_FIELDS = (
 )  # fmt: skip
 PROGRESS_FIELDS = (
     "learner_email", "learner_external_id", "learner_name", "content_type", "progress_percent",
-    "completed", "completed_at", "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
-    "enrolled_at", "program_id",
+    "completed", "completed_at", "score_percent", "time_spent_minutes", "time_spent_theoretical",
+    "last_activity_at", "enrolled_at", "program_id",
 )  # fmt: skip
 # Staging columns carry the stored columns' types, so that 180 and 180.0 compare as
 # SQLite will store them and the diff never reports a change that is only a type.
