@@ -308,12 +308,18 @@ def simulate(port, size, enrollments, day, faults, variance, scopes):
     help="Where the demo writes its config, learners CSV and database.",
 )
 @click.option("--size", default=300, show_default=True, help="Simulated catalog size.")
-def demo(folder: Path, size: int):
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Serve the contract's strict spellings (default: as real services spell them).",
+)
+def demo(folder: Path, size: int, strict: bool):
     """Run the whole nightly job against the built-in simulator: no credentials needed."""
     from lo_sync.demo import run_demo
     from lo_sync.simulator import SimulatorConfig
 
-    sys.exit(run_demo(folder, SimulatorConfig.sized(size), invoke=invoke))
+    sim_config = SimulatorConfig.sized(size).replace(variance=not strict)
+    sys.exit(run_demo(folder, sim_config, invoke=invoke))
 
 
 def invoke(argv: list[str]) -> int:

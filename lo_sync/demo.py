@@ -54,6 +54,7 @@ class Step:
 
 
 NIGHT_ONE = (
+    Step("The day credentials arrive: would the night work?", ("check",)),
     Step("Night 1: what would the catalog sync change?", ("sync-catalog", "--dry-run")),
     Step("Night 1: sync the catalogs (as planned above)", ("sync-catalog",)),
     Step("Night 1: archive what is no longer offered", ("archive",), plan=True),
