@@ -37,13 +37,20 @@ def keep_stored_keys(conn: sqlite3.Connection, provider: str) -> None:
         "stage_progress.learner_external_id"
     )
     with staging(conn):
-        # The e-mail arrived: the stored rows without one are few, and indexed.
-        without_email = f"{same_learner} AND p.learner_email IS NULL"
+        # The e-mail arrived: the stored rows without one are few, and indexed apart
+        # (left to itself, SQLite would walk the course's rows by primary key).
+        without_email = (
+            same_learner.replace(
+                "FROM progress p", "FROM progress p INDEXED BY progress_without_email"
+            )
+            + " AND p.learner_email IS NULL"
+        )
         conn.execute(
             "UPDATE OR IGNORE stage_progress SET learner_key = "
             f"(SELECT p.learner_key {without_email} LIMIT 1) "
-            f"WHERE learner_email IS NOT NULL AND {not_stored} "
-            f"AND EXISTS (SELECT 1 {without_email})",
+            # The probe of the small index first: most staged rows stop there.
+            f"WHERE learner_email IS NOT NULL AND EXISTS (SELECT 1 {without_email}) "
+            f"AND {not_stored}",
             {"provider": provider},
         )
         # The e-mail went away: such staged rows are few.
