@@ -24,11 +24,21 @@ EXAMPLE_WIDTH = 120
 PageFindings = dict[tuple[str, str, str], list]
 
 
+# Distinct findings kept per fetch: each new value is a finding of its own, and a
+# field of junk must not grow them without bound. Past it, they count together.
+MAX_FINDINGS = 500
+MORE = "(more values than lo-sync keeps apart)"
+
+
 def add(page: PageFindings, kind: str, field: str, problem: str, value: Any) -> None:
     entry = page.get((kind, field, problem))
     if entry is None:
-        page[(kind, field, problem)] = [1, [example_text(value)]]
-        return
+        if len(page) >= MAX_FINDINGS:
+            problem = MORE
+            entry = page.get((kind, field, problem))
+        if entry is None:
+            page[(kind, field, problem)] = [1, [example_text(value)]]
+            return
     entry[0] += 1
     if len(entry[1]) < EXAMPLES:
         example = example_text(value)
@@ -76,6 +86,9 @@ class Findings:
             # A new field's name, or a new value, is whatever the provider sent.
             key = (kind, printable(field), printable(problem))
             entry = self.entries.get(key)
+            if entry is None and len(self.entries) >= MAX_FINDINGS:
+                key = (kind, key[1], MORE)
+                entry = self.entries.get(key)
             if entry is None:
                 self.entries[key] = [count, list(examples[:EXAMPLES])]
                 continue

@@ -69,6 +69,10 @@ def identifier(value) -> str:
             raise Unreadable("is empty")
         if len(text) > MAX_ID_LENGTH:
             raise Unreadable(f"is {len(text)} characters long (limit {MAX_ID_LENGTH})")
+        if not text.isprintable():
+            # A control or format character would make an id (or a learner key) that
+            # looks like another and matches nothing.
+            raise Unreadable("holds a control or invisible character")
         return _storable(text)
     if kind is int:
         text = str(value)

@@ -97,3 +97,18 @@ def test_a_set_aside_record_leaves_no_other_note():
     (page,) = mapped_pages(provider_config("coursera"), "stats", [[record]])
 
     assert list(page.findings) == [(SET_ASIDE, "learner", "no e-mail and no externalId")]
+
+
+def test_a_field_of_junk_values_does_not_grow_the_findings_without_bound():
+    from lo_sync.fetch.findings import MAX_FINDINGS, MORE, add
+
+    page: dict = {}
+    for n in range(MAX_FINDINGS * 3):
+        add(page, "new value", "status", f"junk-{n}", f"junk-{n}")
+    findings = Findings()
+    findings.merge(page)
+    findings.merge({("new value", "status", f"other-{n}"): [1, ["x"]] for n in range(10)})
+
+    assert len(findings.entries) <= MAX_FINDINGS + 1
+    assert findings.entries[("new value", "status", MORE)][0] == MAX_FINDINGS * 2 + 10
+    assert findings.total("new value") == MAX_FINDINGS * 3 + 10

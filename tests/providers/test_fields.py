@@ -191,3 +191,11 @@ def test_what_is_not_an_e_mail_address_is_refused_naming_the_field(value, proble
 
     assert str(caught.value).startswith("email: is ")
     assert str(caught.value).endswith(problem)
+
+
+@pytest.mark.parametrize("value", ["EMP-1\x00", "a@b.io\u200b", "ab\ncd"], ids=repr)
+def test_an_id_holding_a_control_or_invisible_character_is_not_an_id(value):
+    from lo_sync.providers.fields import Unreadable, identifier
+
+    with pytest.raises(Unreadable, match="control or invisible"):
+        identifier(value)
