@@ -23,8 +23,9 @@ from lo_sync.fetch import Page, PageMapper
 from lo_sync.fetch.findings import SET_ASIDE, Findings, top_reasons
 from lo_sync.http import Deadline, RetryPolicy
 from lo_sync.jobs import make_client
-from lo_sync.providers import NEW_FIELD, NEW_VALUE, NOT_READ, PROVIDERS
+from lo_sync.providers import NEW_FIELD, NOT_READ, PROVIDERS
 from lo_sync.sync import REJECT_THRESHOLD
+from lo_sync.wording import drift_label
 
 # What the nightly job reads, as the operator names it.
 ENDPOINTS = (("courses", "catalog"), ("stats", "statistics"))
@@ -117,7 +118,6 @@ def new_in_data(result: EndpointCheck) -> list[str]:
     return [
         f"field {field_name}" if finding == NEW_FIELD else f"{field_name} {value}"
         for finding, field_name, value, _, _ in result.findings.drift()
-        if finding in (NEW_FIELD, NEW_VALUE)
     ]
 
 
@@ -173,7 +173,7 @@ def details(result: EndpointCheck) -> list[str]:
         for reason, count, examples in result.findings.reasons(kind):
             out.append(f"{where}: {label}: {reason} ({count:,}), e.g. {'; '.join(examples)}")
     for finding, field_name, value, count, example in result.findings.drift():
-        what = f"field {field_name}" if finding == NEW_FIELD else f"{field_name} value {value!r}"
+        what = drift_label(finding, field_name, value)
         out.append(f"{where}: never seen before: {what} ({count:,}), e.g. {example}")
     return out
 

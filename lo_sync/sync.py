@@ -60,7 +60,7 @@ class TooManySetAside(DataError):
 
     def __init__(self, message: str, kind: str, findings: Findings, rejected: list):
         super().__init__(message)
-        self.kind = kind
+        self.kind = kind  # of the fetch: 'courses' or 'stats'
         self.findings = findings
         self.rejected = rejected
 
@@ -96,7 +96,7 @@ def _stage_fetch(
             f"{pcfg.name}: {set_aside:,} of {seen:,} {what} records cannot be stored "
             f"(more than {REJECT_THRESHOLD:.0%}): {top_reasons(findings.reasons(SET_ASIDE))}; "
             "nothing applied. They are kept in rejected_records with this failed run",
-            RECORD_KINDS[kind],
+            kind,
             findings,
             rejected,
         )
@@ -183,8 +183,7 @@ def _record_findings(
 def record_set_aside(store: Store, provider: str, run_id: int, error: TooManySetAside) -> None:
     """Keep what a fetch that failed for too many set-aside records set aside, beside its
     failed run record: the operator reads the reasons the next morning."""
-    store.runs.insert_rejected(run_id, provider, error.kind, error.rejected)
-    store.drift.record(provider, error.kind, run_id, utc_now(), error.findings.drift())
+    _record_findings(store, provider, error.kind, run_id, error.rejected, error.findings)
 
 
 # --- archive -----------------------------------------------------------------------------------

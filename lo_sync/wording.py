@@ -54,10 +54,15 @@ def findings_notes(findings: Findings) -> list[str]:
     return notes
 
 
+def drift_label(finding: str, name: str, value: str) -> str:
+    """'field dataRegion' or "contentType value 'Podcast'": one finding of drift."""
+    return f"field {name}" if finding == NEW_FIELD else f"{name} value {value!r}"
+
+
 def drift_notes(drift: list[tuple]) -> list[str]:
     notes = []
     for finding, name, value, count, example in drift:
-        what = f"field {name}" if finding == NEW_FIELD else f"{name} value {value!r}"
+        what = drift_label(finding, name, value)
         notes.append(
             f"new {what} ({plural(count, 'record')}, e.g. {example}): "
             "never seen before; stored as usual and recorded in data_drift"
