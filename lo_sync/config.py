@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from lo_sync.errors import ConfigError
-from lo_sync.http.client import DEFAULT_REQUEST_DEADLINE
+from lo_sync.http.client import DEFAULT_CONCURRENCY, DEFAULT_REQUEST_DEADLINE
 from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB
 from lo_sync.limits import (
     DEFAULT_MAX_RUNTIME,
@@ -96,6 +96,10 @@ class HttpSettings:
     request_deadline: float = DEFAULT_REQUEST_DEADLINE
     # One answer's body once decoded (MiB): a gzip bomb stops here.
     max_response_mb: int = DEFAULT_MAX_RESPONSE_MB
+    # Requests in flight when a listing's total is known (1: one page at a time);
+    # fewer while the provider throttles (http/gate.py).
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_requests_per_second: float | None = None  # None: only the gate's limit
 
 
 @dataclass(frozen=True)
@@ -337,7 +341,16 @@ def _parse_http(section: Any, problems: list[str]) -> HttpSettings:
                 problems.append(f"http.{key}: at most {HTTP_CEILINGS[key]:,g} seconds")
             else:
                 values[key] = number
-    for key in ("max_attempts", "page_size", "max_response_mb"):
+    if "max_requests_per_second" in section:
+        number = _as_number(section["max_requests_per_second"], float)
+        ceiling = HTTP_CEILINGS["max_requests_per_second"]
+        if number is None or number <= 0:
+            problems.append("http.max_requests_per_second: must be a positive number")
+        elif number > ceiling:
+            problems.append(f"http.max_requests_per_second: at most {ceiling:,g}")
+        else:
+            values["max_requests_per_second"] = number
+    for key in ("max_attempts", "page_size", "max_response_mb", "concurrency"):
         if key in section:
             number = _as_number(section[key], int)
             if number is None or number < 1:

@@ -106,6 +106,8 @@ def make_client(
         request_deadline=http.request_deadline,
         deadline=deadline,
         max_response_mb=http.max_response_mb,
+        concurrency=http.concurrency,
+        max_requests_per_second=http.max_requests_per_second,
     )
 
 

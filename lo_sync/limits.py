@@ -74,6 +74,8 @@ HTTP_CEILINGS: dict[str, float] = {
     "max_attempts": 20,  # with waits capped at max_retry_wait, twenty is already hours
     "page_size": 10_000,  # ten times the largest page either provider serves
     "max_response_mb": 1024,  # a GiB of JSON is no page
+    "concurrency": 32,  # each request in flight is a thread and up to two pages held
+    "max_requests_per_second": 1000,  # no provider serves a client faster
 }
 
 # The whole command's time limit (max_runtime, --max-runtime). A million rows take

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from typing import Any
 
@@ -58,15 +59,21 @@ class ClientCredentials(requests.auth.AuthBase):
         register_secret(client_secret)
         self._token: str | None = None
         self._expires_at = 0.0
+        # Concurrent paging's lanes share one token: one of them fetches it.
+        self._lock = threading.Lock()
 
-    def invalidate(self) -> None:
-        self._token = None
+    def invalidate(self, refused: str | None = None) -> None:
+        """Forget the token, or only the `refused` one: another lane may have renewed it."""
+        with self._lock:
+            if refused is None or refused == self._token:
+                self._token = None
 
     def token(self) -> str:
-        if self._token is None or time.monotonic() >= self._expires_at:
-            self._fetch()
-        assert self._token is not None
-        return self._token
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                self._fetch()
+            assert self._token is not None
+            return self._token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token()}"

@@ -6,6 +6,7 @@ retry policy and token handling are the same everywhere.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from typing import Any
@@ -15,7 +16,8 @@ import requests
 
 from lo_sync.errors import DataError
 from lo_sync.http.auth import ClientCredentials
-from lo_sync.http.deadline import Deadline, DeadlineExceeded, earliest, interrupt_at
+from lo_sync.http.deadline import Deadline, DeadlineExceeded, Watchdog, earliest, interrupt_at
+from lo_sync.http.gate import RequestGate
 from lo_sync.http.messages import describe, raise_for_status
 from lo_sync.http.retry import RetryPolicy, TransientError, with_retries
 from lo_sync.http.transport import DEFAULT_MAX_RESPONSE_MB, Transport
@@ -27,6 +29,9 @@ DEFAULT_RETRY = RetryPolicy()
 # records arrives in a second or two; a request still unanswered after five minutes
 # is a server holding the night, not a slow one.
 DEFAULT_REQUEST_DEADLINE = 300.0
+# http.concurrency's default: the README's Performance section has the measurements
+# it was chosen from.
+DEFAULT_CONCURRENCY = 8
 
 
 class NestedTooDeeply(Exception):
@@ -72,9 +77,13 @@ class ApiClient:
         deadline: Deadline | None = None,
         max_response_mb: int = DEFAULT_MAX_RESPONSE_MB,
         session: requests.Session | None = None,
+        concurrency: int = 1,
+        max_requests_per_second: float | None = None,
     ):
         """`request_deadline` bounds each attempt, token request and body included;
-        `deadline` is the whole command's, which no attempt nor retry wait may pass."""
+        `deadline` is the whole command's, which no attempt nor retry wait may pass.
+        `concurrency` is how many requests paging may have in flight (the gate's
+        ceiling), `max_requests_per_second` the gate's rate cap."""
         self.provider = provider
         self.retry = retry
         self.request_deadline = request_deadline
@@ -85,6 +94,25 @@ class ApiClient:
         self.auth = ClientCredentials(
             self.transport, token_url, client_id, client_secret, scope=scope
         )
+        # A provider's pause holds the lanes no longer than a retry waits.
+        self.gate = RequestGate(concurrency, max_requests_per_second, max_pause=retry.max_wait)
+        self.watchdog: Watchdog | None = None  # a lane's: ends its overdue requests
+
+    @property
+    def concurrency(self) -> int:
+        return self.gate.ceiling
+
+    def lane(self, watchdog: Watchdog) -> ApiClient:
+        """A client for one more thread of concurrent paging: connections of its own,
+        and this client's token, gate, retry policy and deadlines. `watchdog` ends
+        its requests that pass their deadline, where no alarm can."""
+        lane = copy.copy(self)
+        transport = self.transport
+        lane.transport = Transport(
+            self.provider, timeout=transport.timeout, max_response_mb=transport.max_response_mb
+        )
+        lane.watchdog = watchdog
+        return lane
 
     def close(self) -> None:
         self.transport.close()
@@ -107,10 +135,27 @@ class ApiClient:
         what = f"GET {describe(url, params)}"
 
         def attempt() -> tuple[requests.Response, Any]:
+            admission = self.gate.admit(self.deadline, self.provider)
             bound = f"http.request_deadline ({self.request_deadline:g} s)"
             deadline = earliest(Deadline.after(self.request_deadline, bound), self.deadline)
-            with interrupt_at(deadline, lambda: self._expired(what, deadline)):
-                response = self._authenticated_get(url, params, headers)
+            try:
+                with interrupt_at(
+                    deadline,
+                    lambda: self._expired(what, deadline),
+                    self.watchdog,
+                    self.transport.hang_up,
+                ):
+                    response = self._authenticated_get(url, params, headers)
+            except TransientError as exc:
+                if exc.throttled:
+                    self.gate.refused(admission, self.gate.clock(), exc.retry_after)
+                else:
+                    self.gate.failed(admission)
+                raise
+            except BaseException:
+                self.gate.failed(admission)
+                raise
+            self.gate.succeeded(admission)
             if response.status_code in accept_statuses:
                 return response, None
             raise_for_status(self.provider, response, what)
@@ -140,6 +185,7 @@ class ApiClient:
         if response.status_code == 401:
             # The token was revoked or expired early: get a new one, once.
             log.debug("%s: 401 on %s, fetching a new token", self.provider, url)
-            self.auth.invalidate()
+            refused = response.request.headers.get("Authorization", "").removeprefix("Bearer ")
+            self.auth.invalidate(refused or None)
             response = send("GET", url, params=params, headers=headers, what="GET", auth=self.auth)
         return response

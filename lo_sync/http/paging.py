@@ -17,6 +17,7 @@ paginator with made-up answers and no network:
 
 from __future__ import annotations
 
+import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -26,9 +27,13 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from lo_sync.errors import DataError
+from lo_sync.http.messages import describe
+from lo_sync.http.prefetch import PageWindow
 
 if TYPE_CHECKING:
     from lo_sync.http.client import ApiClient
+
+log = logging.getLogger("lo_sync.http")
 
 # A fetch that has not ended after this many pages is a server bug, not a catalog.
 MAX_PAGES = 100_000
@@ -54,6 +59,7 @@ class Paginator(ABC):
         self.max_pages = max_pages
         self.start = 0  # where the latest request starts; next_request moves it on
         self.total: int | None = None  # the listing's size, once the server has said it
+        self.step = page_size  # how far one full page moves `start`
         self.answers = 0
         self.finished = False
 
@@ -72,9 +78,13 @@ class Paginator(ABC):
 
         Raises `DataError` for a cursor that goes nowhere, and after `max_pages` answers.
         """
+        before = self.start
         request = self._advance()
         if request is None:
             self.finished = True
+        elif self.answers == 1 and self.start > before:
+            # The size the server serves pages in (it may cap what was asked for).
+            self.step = self.start - before
         elif self.answers >= self.max_pages:
             raise DataError(f"{self.provider}: more than {self.max_pages} pages; refusing to go on")
         return request
@@ -82,17 +92,19 @@ class Paginator(ABC):
     @abstractmethod
     def _advance(self) -> PageRequest | None: ...
 
-    def remaining_requests(self) -> list[PageRequest] | None:
-        """After `next_request`: every request still to send, that one first, if pages come full.
-
-        None while the total is unknown. Nothing sends these yet: they are what
-        concurrent paging would put in flight once an answer has given the total.
-        """
+    def remaining_starts(self) -> range | None:
+        """After `next_request`: where each page still to read starts, that one first,
+        if pages keep coming the size the first one came in. None while the total is
+        unknown: a window of concurrent requests plans from these (prefetch.py)."""
         if self.finished:
-            return []
+            return range(0)
         if self.total is None:
             return None
-        return [self._request(start) for start in range(self.start, self.total, self.page_size)]
+        return range(self.start, self.total, self.step)
+
+    def request_at(self, start: int) -> PageRequest:
+        """The request for the page that starts at `start`."""
+        return self._request(start)
 
     @abstractmethod
     def _request(self, start: int) -> PageRequest: ...
@@ -241,17 +253,44 @@ def paginate(
 
     `params` go with every request, before the paginator's own. Pages come whole
     or not at all: a request that fails after its retries, or an answer the
-    paginator refuses, ends the iteration with the error.
+    paginator refuses, ends the iteration with the error. Once an answer gives the
+    total, a client with `concurrency` above 1 has the next pages requested ahead
+    (prefetch.py); the paginator still reads every answer in order.
     """
+    window = PageWindow(client, url, params, paginator.accept_statuses)
     request: PageRequest | None = paginator.first_request()
-    while request is not None:
-        response, body = client.get_json(
-            url,
-            params={**(params or {}), **request.params} or None,
-            headers=request.headers or None,
-            accept_statuses=paginator.accept_statuses,
-        )
-        records = paginator.update_state(response, body)
-        if records is not None:
-            yield records
-        request = paginator.next_request()
+    try:
+        while request is not None:
+            ahead = window.take(paginator.start)
+            if ahead is not None:
+                response, body = ahead.result()
+            else:
+                response, body = client.get_json(
+                    url,
+                    params={**(params or {}), **request.params} or None,
+                    headers=request.headers or None,
+                    accept_statuses=paginator.accept_statuses,
+                )
+            records = paginator.update_state(response, body)
+            if records is not None:
+                yield records
+            request = paginator.next_request()
+            if request is not None and client.concurrency > 1:
+                window.plan(paginator.remaining_starts(), paginator.request_at)
+    finally:
+        window.close()
+    log.info(
+        "%s: %s: %s pages, %s",
+        client.provider,
+        describe(url, None),
+        f"{paginator.answers:,}",
+        _how_read(client, window),
+    )
+
+
+def _how_read(client: ApiClient, window: PageWindow) -> str:
+    if window.used:
+        return client.gate.summary()
+    if client.concurrency > 1:
+        return "one request at a time (the listing gave no total to plan from)"
+    return "one request at a time (http.concurrency 1)"

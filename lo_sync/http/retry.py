@@ -23,6 +23,8 @@ from lo_sync.redact import redact
 log = logging.getLogger("lo_sync.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# The answers that mean "too many requests" (503 is how some gateways say it).
+THROTTLE_STATUSES = frozenset({429, 503})
 
 T = TypeVar("T")
 
@@ -36,11 +38,23 @@ class RetryPolicy:
 
 
 class TransientError(Exception):
-    """A failure worth another attempt: 429/5xx, network trouble, a body cut short."""
+    """A failure worth another attempt: 429/5xx, network trouble, a body cut short.
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    `status` is the HTTP status of an answer that was transient (None for network
+    trouble): a 429 or 503 says the provider wants fewer requests.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.retry_after, self.status))
+
+    @property
+    def throttled(self) -> bool:
+        return self.status in THROTTLE_STATUSES
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:

@@ -7,7 +7,11 @@ an answer's size and the reading of what went wrong.
 
 from __future__ import annotations
 
+import socket
+import weakref
+
 import requests
+from requests.adapters import HTTPAdapter
 
 from lo_sync import __version__
 from lo_sync.errors import ProviderError
@@ -33,8 +37,43 @@ DEFAULT_MAX_RESPONSE_MB = 64
 BODY_CHUNK = 16 * 1024
 
 
+class _TrackingAdapter(HTTPAdapter):
+    """An adapter that keeps a weak reference to every connection its pools open, so
+    `Transport.hang_up` can end a read that another thread is blocked in."""
+
+    def __init__(self, connections: weakref.WeakSet, **kwargs):
+        self._connections = connections
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        manager, connections = self.poolmanager, self._connections
+        new_pool = manager._new_pool
+
+        def tracked_pool(*pool_args, **pool_kwargs):
+            pool = new_pool(*pool_args, **pool_kwargs)
+            opened_by = pool.ConnectionCls
+
+            class Tracked(opened_by):
+                def connect(self):
+                    super().connect()
+                    # Kept apart from `sock`, which http.client drops while the
+                    # body of an answer that ends the connection is still read.
+                    self.tracked_socket = self.sock
+                    connections.add(self)
+
+            pool.ConnectionCls = Tracked
+            return pool
+
+        manager._new_pool = tracked_pool
+
+
 class Transport:
-    """A requests session with a default timeout and a versioned User-Agent."""
+    """A requests session with a default timeout and a versioned User-Agent.
+
+    Its connections are tracked: `hang_up` ends every exchange in progress on them,
+    from any thread (what a request's watchdog does when its deadline passes).
+    """
 
     def __init__(
         self,
@@ -50,9 +89,24 @@ class Transport:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
+        self._connections: weakref.WeakSet = weakref.WeakSet()
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, _TrackingAdapter(self._connections))
 
     def close(self) -> None:
         self.session.close()
+
+    def hang_up(self) -> None:
+        """Shut down the sockets of this transport's connections: a read blocked on
+        one, in any thread, ends at once with an error."""
+        for connection in list(self._connections):
+            sock = getattr(connection, "tracked_socket", None)
+            if sock is None:
+                continue
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
 
     def send(self, method: str, url: str, *, what: str, **kwargs) -> requests.Response:
         """One network exchange; transient trouble becomes `TransientError`.
@@ -102,6 +156,7 @@ class Transport:
                 f"{what} {describe(url, kwargs.get('params'))}: HTTP {response.status_code}"
                 f"{error_detail(response)}",
                 retry_after=retry_after_seconds(response),
+                status=response.status_code,
             )
         if 300 <= response.status_code < 400:
             raise ProviderError(

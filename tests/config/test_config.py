@@ -250,8 +250,9 @@ def test_every_problem_is_reported_at_once_each_naming_its_key():
     assert problems == [
         "databse: unknown key (expected one of: busy_timeout, database, http, max_runtime, "
         "providers)",
-        "http.retries: unknown key (expected one of: connect_timeout, max_attempts, "
-        "max_response_mb, max_retry_wait, page_size, read_timeout, request_deadline)",
+        "http.retries: unknown key (expected one of: concurrency, connect_timeout, "
+        "max_attempts, max_requests_per_second, max_response_mb, max_retry_wait, page_size, "
+        "read_timeout, request_deadline)",
         "http.max_attempts: must be a positive integer",
         "providers.coursera.groupe: unknown key (expected one of: base_url, client_id, "
         "client_secret, group, org_id, scope, token_url)",
@@ -636,6 +637,8 @@ def test_every_http_setting_has_a_ceiling():
         "max_attempts": 20,
         "page_size": 10_000,
         "max_response_mb": 1024,
+        "concurrency": 32,
+        "max_requests_per_second": 1000,
     }
     at = parse_config(
         {"providers": {"coursera": coursera_settings()}, "http": ceilings}, base_dir=Path("/")
@@ -649,9 +652,11 @@ def test_every_http_setting_has_a_ceiling():
         "http.read_timeout: at most 3,600 seconds",
         "http.max_retry_wait: at most 3,600 seconds",
         "http.request_deadline: at most 3,600 seconds",
+        "http.max_requests_per_second: at most 1,000",
         "http.max_attempts: at most 20",
         "http.page_size: at most 10,000",
         "http.max_response_mb: at most 1,024",
+        "http.concurrency: at most 32",
     ]
 
 

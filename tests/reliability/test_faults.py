@@ -70,8 +70,18 @@ VOLATILE = {
 
 
 def make_config(folder: Path, sim: Simulator, **http) -> Path:
-    """A config for `sim` with a small page size and retry waits too short to slow the tests."""
-    settings = {"page_size": PAGE, "max_retry_wait": 0.01, "max_attempts": 4, **http}
+    """A config for `sim` with a small page size and retry waits too short to slow the tests.
+
+    One request at a time, so the requests each case counts come in the order they
+    name; test_concurrent_faults.py runs the same faults with requests in flight.
+    """
+    settings = {
+        "page_size": PAGE,
+        "max_retry_wait": 0.01,
+        "max_attempts": 4,
+        "concurrency": 1,
+        **http,
+    }
     block = "http:\n" + "".join(f"  {k}: {v}\n" for k, v in settings.items())
     return write_config(folder, sim.url, **{"providers:": block + "providers:"})
 
@@ -334,6 +344,7 @@ class Transient:
     # Evidence that the fault happened: bit(simulator, pages in a clean fetch).
     bit: Callable[[Simulator, int], bool] = lambda sim, pages: True
     default: tuple[str, str] = ("sync-catalog", "coursera")
+    in_flight: bool = True  # also played with requests in flight (IN_FLIGHT)
 
 
 TRANSIENT = [
@@ -362,6 +373,9 @@ TRANSIENT = [
         bit=lambda sim, pages: {500, 502, 503} <= {s for *_, s in resource_gets(sim)},
         http={"max_attempts": 5},
         default=("sync-stats", "coursera"),
+        # Three failures in every four requests, counted across lanes: in flight, a
+        # page's five attempts can all land in bursts. One at a time they cannot.
+        in_flight=False,
     ),
     Transient(
         "reset-mid-paging",
@@ -382,6 +396,15 @@ TRANSIENT = [
         (Fault("token_expiry", every=2),),
         bit=lambda sim, pages: len(token_posts(sim, 200)) >= 2 and len(resource_gets(sim, 401)),
         default=("sync-stats", "openclassrooms"),
+        # A token that serves two requests is spent by the other lanes before the
+        # lane that fetched it has used it: the case below plays it in flight.
+        in_flight=False,
+    ),
+    Transient(
+        "token-expiry-every-5-requests",
+        (Fault("token_expiry", every=5),),
+        bit=lambda sim, pages: len(token_posts(sim, 200)) >= 2 and len(resource_gets(sim, 401)),
+        default=("sync-stats", "coursera"),
     ),
     Transient(
         "token-endpoint-down-then-back",
@@ -398,22 +421,30 @@ TRANSIENT = [
 ]
 
 
+# Requests in flight for the cases' second run: each case's default command and
+# provider run again with concurrent paging, where pages after the faulty one are
+# already asked for. The outcome must be the same; only the counts of requests differ.
+IN_FLIGHT = 4
+
+
 def _matrix(cases):
     for case in cases:
         for command in case.commands if hasattr(case, "commands") else FETCHING:
             for provider in case.providers if hasattr(case, "providers") else PROVIDERS:
-                marks = () if (command, provider) == case.default else (pytest.mark.slow,)
-                yield pytest.param(
-                    case, command, provider, marks=marks, id=f"{case.name}-{command}-{provider}"
-                )
+                default = (command, provider) == case.default
+                name = f"{case.name}-{command}-{provider}"
+                marks = () if default else (pytest.mark.slow,)
+                yield pytest.param(case, command, provider, 1, marks=marks, id=name)
+                if default and getattr(case, "in_flight", True):
+                    yield pytest.param(case, command, provider, IN_FLIGHT, id=f"{name}-in-flight")
 
 
-@pytest.mark.parametrize(("case", "command", "provider"), list(_matrix(TRANSIENT)))
+@pytest.mark.parametrize(("case", "command", "provider", "concurrency"), list(_matrix(TRANSIENT)))
 def test_transient_faults_are_retried_and_the_data_is_a_clean_runs(
-    case, command, provider, tmp_path, sim, run, reference
+    case, command, provider, concurrency, tmp_path, sim, run, reference
 ):
     expected = reference(command, provider)
-    config = make_config(tmp_path, sim, **case.http)
+    config = make_config(tmp_path, sim, **{**case.http, "concurrency": concurrency})
     sim.set_faults(case.faults)
     if case.setup:
         case.setup(sim)
@@ -592,11 +623,11 @@ FAILING = [
 ]
 
 
-@pytest.mark.parametrize(("case", "command", "provider"), list(_matrix(FAILING)))
+@pytest.mark.parametrize(("case", "command", "provider", "concurrency"), list(_matrix(FAILING)))
 def test_a_failing_fetch_changes_nothing_and_is_recorded(
-    case, command, provider, tmp_path, sim, run, baseline
+    case, command, provider, concurrency, tmp_path, sim, run, baseline
 ):
-    config = make_config(tmp_path, sim, **case.http)
+    config = make_config(tmp_path, sim, **{**case.http, "concurrency": concurrency})
     db = db_of(config)
     shutil.copyfile(baseline, db)
     sim.set_day(2)  # had anything been applied, the database would differ
@@ -621,7 +652,7 @@ def test_a_failing_fetch_changes_nothing_and_is_recorded(
         (command, provider, "failed")
     ]
     assert new_runs[0]["message"] and new_runs[0]["message"] in lines[0]
-    if case.attempts:
+    if case.attempts and concurrency == 1:
         method, status, expected = case.attempts
         log = resource_gets(sim) if method == "GET" else token_posts(sim)
         hits = [entry for entry in log if entry[2] == status or status == 200 and entry[2] == 206]
@@ -881,18 +912,23 @@ def test_a_fault_at_one_provider_leaves_the_other_provider_synced(tmp_path, sim,
 # --- bounds on time, and a hostile page among good ones -------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["option", "config"])
+@pytest.mark.parametrize(
+    ("where", "concurrency", "page_seconds"),
+    # Twelve Coursera pages: 3.6 s one at a time; in flight, the first page alone
+    # (0.6 s), then the lanes' pages run out of time.
+    [("option", 1, 0.3), ("config", 1, 0.3), ("option", IN_FLIGHT, 0.6)],
+)
 def test_past_max_runtime_the_provider_being_fetched_fails_and_the_next_never_starts(
-    where, tmp_path, sim, run, baseline
+    where, concurrency, page_seconds, tmp_path, sim, run, baseline
 ):
-    config = make_config(tmp_path, sim)
+    config = make_config(tmp_path, sim, concurrency=concurrency)
     if where == "config":
         config.write_text("max_runtime: 1s\n" + config.read_text())
     db = db_of(config)
     shutil.copyfile(baseline, db)
     sim.set_day(2)
     before, runs_before = dump(db), runs(db)
-    sim.set_faults((Fault("slow", seconds=0.3),))  # twelve Coursera pages: 3.6 s
+    sim.set_faults((Fault("slow", seconds=page_seconds),))
     args = ("--max-runtime", "1s") if where == "option" else ()
 
     started = time.monotonic()

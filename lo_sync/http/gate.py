@@ -1,0 +1,173 @@
+"""How many requests a provider gets at once, and when the next one may go.
+
+Providers do not document their rate limits; they answer 429 (or 503) when a
+client asks too much. `RequestGate` admits each request of a client and its lanes
+(the threads of concurrent paging) and learns from those answers:
+
+- **At most `limit` requests in flight.** It starts at `http.concurrency`.
+- **Multiplicative decrease.** A throttled answer halves the limit, down to 1, once
+  per round: answers to requests sent before the last decrease were sent at the old
+  limit and say nothing new about the current one.
+- **Additive increase.** After `limit` answers in a row without trouble the limit
+  grows by one, up to `http.concurrency`. A level that was throttled is probed
+  again only after a longer run of successes, which doubles with each probe the
+  provider refuses, so a provider that allows 4 is not asked for 5 every few pages.
+- **Retry-After holds every lane**, not only the one that was told.
+- **`http.max_requests_per_second`** spaces the requests out, whatever the limit.
+
+Every decision is made from a `now` handed in, so tests drive the gate with
+made-up times (`try_admit`, then `succeeded`, `refused` or `failed`) and never
+wait; `admit` is the blocking form.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lo_sync.http.deadline import Deadline, DeadlineExceeded
+
+# Successes in a row before a level that was throttled is asked for again.
+PROBE_AFTER = 64
+# The longest a provider's Retry-After holds the lanes (the retry policy caps its own).
+MAX_PAUSE = 60.0
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One admitted request: the round it was sent in."""
+
+    round: int
+
+
+class RequestGate:
+    """Admits a client's requests under an adaptive in-flight limit and a rate cap."""
+
+    def __init__(
+        self,
+        ceiling: int = 1,
+        per_second: float | None = None,
+        *,
+        max_pause: float = MAX_PAUSE,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        if ceiling < 1:
+            raise ValueError("a gate admits at least one request at a time")
+        self.ceiling = ceiling
+        self.limit = ceiling
+        self.lowest = ceiling  # the lowest the limit went
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.sent = 0
+        self.throttled_answers = 0  # answers that asked for fewer requests
+        self.max_pause = max_pause
+        self.clock = clock
+        self._interval = 1.0 / per_second if per_second else 0.0
+        self._round = 0
+        self._successes = 0
+        self._refused_level: int | None = None  # the lowest limit a provider throttled
+        self._probe_after = PROBE_AFTER
+        self._paused_until = 0.0
+        self._next_slot = 0.0
+        self._changed = threading.Condition()
+
+    # --- deciding, from a given time --------------------------------------------------
+
+    def try_admit(self, now: float) -> tuple[Admission | None, float | None]:
+        """Admit one request at `now`, or say why not: (None, seconds to wait) while
+        paused or spaced out, (None, None) while the limit is reached."""
+        with self._changed:
+            wait = max(self._paused_until, self._next_slot) - now
+            if wait > 0:
+                return None, wait
+            if self.in_flight >= self.limit:
+                return None, None
+            self.in_flight += 1
+            self.sent += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            if self._interval:
+                self._next_slot = max(now, self._next_slot) + self._interval
+            return Admission(self._round), None
+
+    def succeeded(self, admission: Admission) -> None:
+        """Release `admission`'s slot after a good answer."""
+        with self._changed:
+            self.in_flight -= 1
+            self._successes += 1
+            if self._successes >= self._needed_for_more():
+                self._grow()
+            self._changed.notify_all()
+
+    def refused(self, admission: Admission, now: float, retry_after: float | None) -> None:
+        """Release `admission`'s slot after a throttling answer (429/503) and its
+        Retry-After, if it gave one."""
+        with self._changed:
+            self.in_flight -= 1
+            self._throttle(admission, now, retry_after)
+            self._changed.notify_all()
+
+    def failed(self, admission: Admission) -> None:
+        """Release `admission`'s slot after any other failure: it says nothing of load."""
+        with self._changed:
+            self.in_flight -= 1
+            self._changed.notify_all()
+
+    def _needed_for_more(self) -> int:
+        if self.limit >= self.ceiling:
+            return 1 << 62
+        if self._refused_level is not None and self.limit + 1 >= self._refused_level:
+            return self._probe_after
+        return self.limit
+
+    def _grow(self) -> None:
+        self.limit += 1
+        self._successes = 0
+        if self._refused_level is not None and self.limit > self._refused_level:
+            # The level a provider refused held this time: it is not a limit any more.
+            self._refused_level, self._probe_after = None, PROBE_AFTER
+
+    def _throttle(self, admission: Admission, now: float, retry_after: float | None) -> None:
+        self.throttled_answers += 1
+        if retry_after:
+            self._paused_until = max(self._paused_until, now + min(retry_after, self.max_pause))
+        if admission.round != self._round:
+            return  # sent at a limit already lowered
+        if self._refused_level is not None and self.limit >= self._refused_level:
+            self._probe_after *= 2  # the probe was refused again: ask less often
+        self._refused_level = min(self.limit, self._refused_level or self.limit)
+        self.limit = max(1, self.limit // 2)
+        self.lowest = min(self.lowest, self.limit)
+        self._round += 1
+        self._successes = 0
+
+    # --- blocking -----------------------------------------------------------------------
+
+    def admit(self, deadline: Deadline | None = None, provider: str = "") -> Admission:
+        """Wait for a slot (and for the provider's pause and the rate cap) and take it.
+
+        A wait that would pass `deadline` fails now, naming the bound, as a retry
+        wait does.
+        """
+        with self._changed:
+            while True:
+                now = self.clock()
+                admission, wait = self.try_admit(now)
+                if admission is not None:
+                    return admission
+                remaining = deadline.remaining() if deadline is not None else None
+                if remaining is not None and (remaining <= 0 or (wait or 0) > remaining):
+                    raise DeadlineExceeded(
+                        f"{provider}: waiting for the provider's rate limit would pass "
+                        f"{deadline.bound}"
+                    )
+                timeout = wait if wait is not None else remaining
+                self._changed.wait(timeout)
+
+    def summary(self) -> str:
+        """How the gate's limit went, for the log at -v."""
+        flight = f"up to {self.ceiling}, settled at {self.limit} requests in flight"
+        if self.lowest < self.limit:
+            flight += f" (lowest {self.lowest})"
+        return f"{flight}; {self.throttled_answers} throttled answers (429/503)"

@@ -1,0 +1,126 @@
+"""Pages requested ahead of the paginator, a few at a time, once it knows the total.
+
+Over a real network a page is mostly waiting: a round trip and the provider's own
+work. Read one at a time, a million-row report waits a thousand times in a row.
+Once an answer has given the listing's total, the remaining requests are known
+(`Paginator.remaining_starts`), so `PageWindow` sends the next ones from a few
+threads ("lanes") while the paginator reads the answers **in order**, one by one,
+exactly as if it had asked for each itself. Every check of the listing stays in
+the paginator and sees the same answers in the same order:
+
+- the answer for a page is used only when the paginator asks for that very start;
+  when it asks for another (a short page, a total that changed) the window is
+  dropped and planned again from where the paginator is;
+- a page that fails after its retries fails the fetch when the paginator reaches
+  it; a failed page the paginator never asks for is not an error;
+- the window is bounded: at most `2 * concurrency` pages are requested and not yet
+  read (in flight or waiting their turn), so memory stays flat however fast the
+  provider answers. How many are in flight at once is the gate's to say
+  (`RequestGate`, which shrinks it when the provider throttles).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from lo_sync.http.deadline import Watchdog
+
+if TYPE_CHECKING:
+    from lo_sync.http.client import ApiClient
+
+# Pages requested ahead, per request the gate may have in flight: one waiting its
+# turn for each one in flight keeps every lane busy while the reader is behind.
+WINDOW_PER_LANE = 2
+
+
+class PageWindow:
+    """The pages requested ahead of one paginator, by the start each one reads from."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        url: str,
+        params: dict[str, Any] | None,
+        accept_statuses: frozenset[int],
+    ):
+        self.client = client
+        self.url = url
+        self.params = params or {}
+        self.accept_statuses = accept_statuses
+        self.size = WINDOW_PER_LANE * client.concurrency
+        self.ahead: OrderedDict[int, Future] = OrderedDict()
+        self.replans = 0
+        self.used = False  # whether any page came from the window
+        self._pool: ThreadPoolExecutor | None = None
+        self._watchdog: Watchdog | None = None
+        self._lanes: list[ApiClient] = []
+        self._local = threading.local()
+        self._lanes_lock = threading.Lock()
+
+    def take(self, start: int) -> Future | None:
+        """The request for the page at `start` if the window holds it (first in line)."""
+        if self.ahead and next(iter(self.ahead)) == start:
+            self.used = True
+            return self.ahead.popitem(last=False)[1]
+        return None
+
+    def plan(self, starts: range | None, request_at: Callable[[int], Any]) -> None:
+        """After the paginator's `next_request`: keep the window in line with where
+        its remaining pages start (`remaining_starts`), and fill it up to its size
+        with the requests it would send (`request_at`)."""
+        if starts is None:  # the total is not known: the paginator reads alone
+            return
+        held = list(self.ahead)
+        if held != list(starts[: len(held)]):
+            self.replans += 1
+            self._drop()
+            held = []
+        for start in starts[len(held) : self.size]:
+            self.ahead[start] = self._pool_for().submit(self._fetch, request_at(start))
+
+    def close(self) -> None:
+        """Cancel what is not in flight, hang up what is, and let the lanes go."""
+        self._drop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lanes_lock:
+            for lane in self._lanes:
+                lane.transport.hang_up()
+                lane.close()
+        if self._watchdog is not None:
+            self._watchdog.close()
+
+    def _drop(self) -> None:
+        for future in self.ahead.values():
+            future.cancel()
+        self.ahead.clear()
+
+    def _pool_for(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._watchdog = Watchdog()
+            self._pool = ThreadPoolExecutor(
+                self.client.concurrency, thread_name_prefix=f"lo-sync-{self.client.provider}"
+            )
+        return self._pool
+
+    def _lane(self) -> ApiClient:
+        lane = getattr(self._local, "client", None)
+        if lane is None:
+            assert self._watchdog is not None
+            lane = self._local.client = self.client.lane(self._watchdog)
+            with self._lanes_lock:
+                self._lanes.append(lane)
+        return lane
+
+    def _fetch(self, request: Any) -> tuple[Any, Any]:
+        get: Callable[..., tuple[Any, Any]] = self._lane().get_json
+        return get(
+            self.url,
+            params={**self.params, **request.params} or None,
+            headers=request.headers or None,
+            accept_statuses=self.accept_statuses,
+        )
