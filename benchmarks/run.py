@@ -8,7 +8,7 @@ process tree is taken from /proc and from wait4's ru_maxrss (measure.py). Rows
 written come from the database itself (rows_written.py, checks.py). The cases
 and their targets are a table (cases.py); the report is report.py.
 
-    make bench                      # --size 20000: a couple of minutes on 2 cores
+    make bench                      # --size 20000: a few minutes on 2 cores
     make bench SIZE=1000000         # the issue's sizes (stats: 100k and 1M rows)
     .venv/bin/python benchmarks/run.py --size 20000 --repeat 3 --profile
 
