@@ -17,11 +17,10 @@ from cases import (
     FLAT_MEMORY,
     MEMORY_LIMIT_MB,
     RERUN_FRACTION,
-    Case,
-    Target,
     TargetSpec,
 )
 from measure import Run
+from results import Case, Target
 from rows_written import describe_rows, file_hash, table_diff, table_hashes
 
 # -- judges: what one run wrote -----------------------------------------------------------
@@ -170,6 +169,53 @@ def dry_run_writes_nothing(spec: TargetSpec, case: Case, other: Case | None) -> 
     )
 
 
+def speed_up(spec: TargetSpec, case: Case, slower: Case) -> Target:
+    fast, slow = case.median(case.losync, "wall"), slower.median(slower.losync, "wall")
+    return Target(
+        spec.text,
+        f"{slow / fast:.2f}x ({slow:.2f}s at concurrency {slower.spec.concurrency} vs "
+        f"{fast:.2f}s at {case.spec.concurrency})",
+        slow / fast >= spec.limit,
+    )
+
+
+def settles_within(spec: TargetSpec, case: Case, other: Case | None) -> Target:
+    """lo-sync's own word (its -v line) on where its paging settled, and the simulator's
+    count of the most requests it saw in flight at once."""
+    settled = [r.paging.get("settled") for r in case.losync]
+    said = [n for n in settled if n is not None]
+    sim = [r.sim_counters.get("max_in_flight") for r in case.losync]
+    answered = [r.sim_counters.get("throttled") for r in case.losync]
+    return Target(
+        spec.text,
+        (f"settled at {max(said)}" if said else "no `settled at` line in lo-sync's -v stderr")
+        + f"; simulator: at most {_most(sim)} in flight, {_most(answered)} throttled (429)",
+        len(said) == len(settled) and max(said) <= spec.limit,
+    )
+
+
+def _most(values: list) -> str:
+    known = [v for v in values if v is not None]
+    return str(max(known)) if known else "?"
+
+
+def same_rows(spec: TargetSpec, case: Case, other: Case | None) -> Target:
+    """Completes, and writes the progress rows of the first run on the same report (run.py
+    compares each first night's progress table with the first one on its data)."""
+    same = [r.rows.get("_same") for r in case.losync]
+    done = all(r.rc == 0 for r in case.losync)
+    refs = sorted({s["of"] for s in same if s})
+    ok = done and all(s is None or s["ok"] for s in same)
+    if not done:
+        measured = "exit " + ", ".join(str(r.rc) for r in case.losync)
+    elif refs:
+        verdict = "identical" if ok else "DIFFERENT"
+        measured = f"progress rows {verdict} to {', '.join(refs)}'s (content hash)"
+    else:
+        measured = "the first run on this report: the reference for later runs"
+    return Target("completes, with the same progress rows as a run before it", measured, ok)
+
+
 TARGETS: dict[str, Callable[[TargetSpec, Case, Case | None], Target]] = {
     "peak_memory": peak_memory,
     "wrote_as_judged": wrote_as_judged,
@@ -177,6 +223,9 @@ TARGETS: dict[str, Callable[[TargetSpec, Case, Case | None], Target]] = {
     "time_ratio": time_ratio,
     "dry_run_costs_no_more": dry_run_costs_no_more,
     "dry_run_writes_nothing": dry_run_writes_nothing,
+    "speed_up": speed_up,
+    "settles_within": settles_within,
+    "same_rows": same_rows,
 }
 
 

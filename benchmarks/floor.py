@@ -6,8 +6,13 @@ conversions lo-sync makes (epoch ms -> ISO-8601 UTC, grade x 100, hours x 60,
 seconds -> minutes, e-mail lower-cased), and one `executemany` into a bare table
 in one transaction. `--mode fetch` stops before the database: pages, decoding and
 conversions only (the yardstick for a rerun that should write almost nothing).
+`--concurrency N` keeps N Coursera page requests in flight once the first page
+has given the total (a small thread pool, one session per thread, a window of N
+pages); the pages are still decoded, converted and written one at a time, in
+order, by the main thread. `--concurrency 1` is the sequential floor.
 
 No validation, no retries, no diff, no audit trail: a lower bound, not a product.
+A 429 is an error: at the throttled simulator's limit the floor never exceeds it.
 Run by benchmarks/run.py as its own process, exactly like lo-sync, so both pay for
 interpreter start-up and are measured the same way. Prints one JSON line.
 
@@ -20,9 +25,13 @@ import argparse
 import json
 import sqlite3
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import requests
 
@@ -88,11 +97,36 @@ def iso_text(value: str | None) -> str | None:
     return parsed.astimezone(UTC).strftime(ISO)
 
 
+T = TypeVar("T")
+
+
+def in_order(fetch: Callable[[int], T], starts: Iterable[int], concurrency: int) -> Iterator[T]:
+    """fetch(start) for every start, at most `concurrency` at once, yielded in the
+    order of `starts`. The window is refilled before a result is handed on, so
+    `concurrency` requests stay in flight while the caller works on one page."""
+    pool = ThreadPoolExecutor(concurrency, thread_name_prefix="floor")
+    window: deque[Future[T]] = deque()
+    try:
+        for start in starts:
+            if len(window) == concurrency:
+                done = window.popleft().result()
+                window.append(pool.submit(fetch, start))
+                yield done
+            else:
+                window.append(pool.submit(fetch, start))
+        while window:
+            yield window.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 class Floor:
-    def __init__(self, url: str, credentials: dict):
+    def __init__(self, url: str, credentials: dict, concurrency: int = 1):
         self.url = url.rstrip("/")
         self.credentials = credentials
+        self.concurrency = concurrency
         self.session = requests.Session()
+        self.local = threading.local()  # one Session per pool thread
         self.records = 0
         self.pages = 0
 
@@ -114,6 +148,9 @@ class Floor:
         token = self.token(f"{self.url}/coursera/oauth2/client_credentials/token", "coursera")
         headers = {"Authorization": f"Bearer {token}"}
         url = f"{self.url}/coursera/ent/api/businesses.v1/{org}/{resource}"
+        if self.concurrency > 1:
+            yield from self.coursera_pages_at_once(url, params, headers)
+            return
         start = 0
         while True:
             response = self.session.get(
@@ -128,6 +165,38 @@ class Floor:
             if nxt in (None, ""):
                 return
             start = int(nxt)
+
+    def coursera_pages_at_once(self, url: str, params: dict, headers: dict) -> Iterator[list]:
+        """The first page alone, for the total; then every other start at once, in order."""
+        response = self.session.get(
+            url, params={**params, "start": 0, "limit": PAGE}, headers=headers, timeout=60
+        )
+        response.raise_for_status()
+        body = json.loads(response.content)
+        total = (body.get("paging") or {}).get("total")
+        self.pages += 1
+        self.records += len(body["elements"])
+        yield body["elements"]
+        if total is None:
+            raise SystemExit("the first page has no paging.total: nothing to page in parallel")
+
+        def fetch(start: int) -> bytes:
+            session = getattr(self.local, "session", None)
+            if session is None:
+                session = self.local.session = requests.Session()
+            got = session.get(
+                url, params={**params, "start": start, "limit": PAGE}, headers=headers, timeout=60
+            )
+            got.raise_for_status()
+            return got.content
+
+        for content in in_order(fetch, range(PAGE, int(total), PAGE), self.concurrency):
+            elements = json.loads(content)["elements"]
+            self.pages += 1
+            self.records += len(elements)
+            yield elements
+        if self.records != int(total):
+            raise SystemExit(f"read {self.records:,} records of a total of {int(total):,}")
 
     # --- OpenClassrooms: Range paging, following what the server actually sent ---------------
 
@@ -257,12 +326,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("write", "fetch"), default="write")
     parser.add_argument("--db", help="SQLite file (write mode)")
     parser.add_argument("--credentials", help="JSON credentials (default: the simulator's)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="Coursera page requests in flight once the total is known (default 1)",
+    )
     args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
     if args.credentials:
         credentials = json.loads(args.credentials)
     else:
         from lo_sync.simulator import CREDENTIALS as credentials
-    floor = Floor(args.url, credentials)
+    floor = Floor(args.url, credentials, args.concurrency)
     rows = floor.stats_rows() if args.job == "stats" else floor.catalog_rows()
     columns = STATS_COLUMNS if args.job == "stats" else CATALOG_COLUMNS
     started = time.perf_counter()

@@ -69,6 +69,10 @@ class Run:
     stderr: str = ""
     rows: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The simulator's health counters since the run started (max_in_flight, throttled;
+    # None where it does not count them), and what lo-sync's -v lines said (interfaces.py).
+    sim_counters: dict = field(default_factory=dict)
+    paging: dict = field(default_factory=dict)
 
 
 class Server(Protocol):

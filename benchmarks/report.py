@@ -14,8 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cases import Case
+from cases import CONCURRENCY, LATENCY_TABLE, ORDER_TABLE, THROTTLE_LIMIT
 from measure import POLL_SECONDS, ROOT
+from results import Case
 from rows_written import describe_rows
 
 
@@ -49,6 +50,11 @@ def report(done: Finished, argv: list[str], elapsed: float) -> str:
     ]
     for case in done.cases.values():
         if not case.losync:
+            floor = f"{case.median(case.floors, 'wall'):.2f}" if case.floors else "-"
+            lines.append(
+                f"| {case.title} | skipped | {floor} ({case.floor_mode}) | - | - | - | - | - "
+                f"| {'SKIP' if case.skipped else 'FAIL'} |"
+            )
             continue
         wall = case.median(case.losync, "wall")
         floor = case.median(case.floors, "wall")
@@ -65,6 +71,11 @@ def report(done: Finished, argv: list[str], elapsed: float) -> str:
     for case in done.cases.values():
         for t in case.targets:
             lines.append(f"- **{'PASS' if t.ok else 'FAIL'}** {t.text}: {t.measured}")
+    skipped = [case for case in done.cases.values() if case.skipped]
+    if skipped:
+        lines += ["", "Skipped (their targets are not judged):", ""]
+        lines += [f"- **SKIP** {case.key}: {case.skipped}" for case in skipped]
+    lines += network(done.cases)
     lines += [
         "",
         "## Details",
@@ -90,18 +101,26 @@ def report(done: Finished, argv: list[str], elapsed: float) -> str:
         "a negative one that lo-sync and its fetch worker computed at once on both cores. "
         f"Load average at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}.",
         "",
+        "`in flight` = the most requests lo-sync's -v lines say it settled at / the most "
+        "the simulator saw at once (`?`: not reported by this lo-sync or simulator).",
+        "",
         "| case | run | wall s | CPU s | simulator CPU s | waiting s | sim cache misses "
-        "| peak MB | floor wall s | floor CPU s | floor MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| peak MB | in flight | floor wall s | floor CPU s | floor MB | floor in flight |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case in done.cases.values():
         for i, run in enumerate(case.losync):
             f = case.floors[i] if i < len(case.floors) else None
-            floor_cells = f"{f.wall:.2f} | {f.cpu:.2f} | {f.peak_mb:.0f}" if f else "- | - | -"
+            floor_cells = (
+                f"{f.wall:.2f} | {f.cpu:.2f} | {f.peak_mb:.0f} | {_seen(f)}"
+                if f
+                else "- | - | - | -"
+            )
+            in_flight = f"{_or(run.paging.get('settled'))} / {_seen(run)}"
             lines.append(
                 f"| {case.key} | {i + 1} | {run.wall:.2f} | {run.cpu:.2f} | {run.sim_cpu:.2f} "
                 f"| {run.wall - run.cpu - run.sim_cpu:.2f} | {run.sim_misses} "
-                f"| {run.peak_mb:.0f} | {floor_cells} |"
+                f"| {run.peak_mb:.0f} | {in_flight} | {floor_cells} |"
             )
     notes = [
         f"- {case.key}: {note}"
@@ -117,6 +136,105 @@ def report(done: Finished, argv: list[str], elapsed: float) -> str:
             + ", ".join(f"`{_shown(p)}`" for p in done.profiles if p.suffix == ".html"),
         ]
     return "\n".join(lines) + "\n"
+
+
+def network(cases: dict[str, Case]) -> list[str]:
+    """Issue 11's tables, each where its group ran: latency, the throttle, report orders."""
+    tables = [t for t in (_latency(cases), _throttle(cases), _orders(cases)) if t]
+    lines = ["", "## Speed on a network", ""] if tables else []
+    for table in tables:
+        lines += [*table, ""]
+    return lines[:-1]
+
+
+def _latency(cases: dict[str, Case]) -> list[str]:
+    n = CONCURRENCY
+    rows = []
+    for ms, one, many in LATENCY_TABLE:
+        a, b = cases.get(one), cases.get(many)
+        if a is None or b is None:
+            continue
+        speed = "-"
+        if a.losync and b.losync:
+            speed = f"{a.median(a.losync, 'wall') / b.median(b.losync, 'wall'):.2f}x"
+        rows.append(
+            f"| {ms} ms | {a.records:,} | {_wall(a, a.floors)} | {_wall(a, a.losync)} "
+            f"| {_wall(b, b.floors)} | {_wall(b, b.losync)} | {_ratio(b)} | {speed} "
+            f"| {_most(r.paging.get('settled') for r in b.losync)} |"
+        )
+    header = [
+        f"| latency | rows | floor@1 s | lo-sync@1 s | floor@{n} s | lo-sync@{n} s "
+        f"| lo-sync@{n} / floor@{n} | speed-up, {n} over 1 | settled at |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    return header + rows if rows else []
+
+
+def _throttle(cases: dict[str, Case]) -> list[str]:
+    limit = THROTTLE_LIMIT
+    rows = []
+    for case in (cases.get(f"throttle-c{limit}"), cases.get(f"throttle-c{CONCURRENCY}")):
+        if case is None:
+            continue
+        runs = case.losync
+        rows.append(
+            f"| lo-sync at concurrency {case.spec.concurrency} | {_wall(case, runs)} "
+            f"| {_wall(case, case.floors)} | {_ratio(case)} "
+            f"| {_most(r.paging.get('settled') for r in runs)} "
+            f"| {_most(r.paging.get('throttled') for r in runs)} "
+            f"| {_most(r.sim_counters.get('max_in_flight') for r in runs)} "
+            f"| {_most(r.sim_counters.get('throttled') for r in runs)} |"
+        )
+    header = [
+        f"| throttled at {limit} | lo-sync s | floor@{limit} s | ratio | settled at "
+        "| 429s lo-sync met | simulator: most in flight | simulator: 429s sent |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    return header + rows if rows else []
+
+
+def _orders(cases: dict[str, Case]) -> list[str]:
+    rows, worst = [], [[], []]
+    for label, *keys in ORDER_TABLE:
+        if not any(key in cases for key in keys):
+            continue
+        cells = []
+        for i, key in enumerate(keys):
+            case = cases.get(key)
+            if case is None or not case.losync:
+                cells.append(_ratio(case) if case else "-")
+                continue
+            worst[i].append(case.ratio)
+            walls = f"{_wall(case, case.losync)} s vs {_wall(case, case.floors)} s"
+            cells.append(f"{case.ratio:.2f}x ({walls})")
+        rows.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    header = [
+        "| report order | first night / writing floor | rerun, 1% changed / fetch-only floor |",
+        "|---|---:|---:|",
+    ]
+    bottom = " | ".join(f"**{max(w):.2f}x**" if w else "-" for w in worst)
+    return [*header, *rows, f"| **worst** | {bottom} |"] if rows else []
+
+
+def _ratio(case: Case) -> str:
+    return f"{case.ratio:.2f}x" if case.losync else "skipped"
+
+
+def _wall(case: Case, runs: list) -> str:
+    return f"{case.median(runs, 'wall'):.2f}" if runs else "-"
+
+
+def _or(value: object) -> str:
+    return "?" if value is None else str(value)
+
+
+def _most(values) -> str:
+    known = [v for v in values if v is not None]
+    return str(max(known)) if known else "?"
+
+
+def _seen(run) -> str:
+    return _or(run.sim_counters.get("max_in_flight"))
 
 
 def _shown(path: Path) -> Path:

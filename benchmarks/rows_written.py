@@ -66,6 +66,20 @@ def table_hashes(path: Path, skip: tuple[str, ...] = ("sync_runs",)) -> dict[str
     return hashes
 
 
+def table_hash(path: Path, table: str) -> str:
+    """A content hash of one table, rows in primary-key order (no sort for a WITHOUT
+    ROWID table such as progress); "" when there is no such table."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    info = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+    key = [f'"{c[1]}"' for c in sorted(info, key=lambda c: c[5]) if c[5]] or ["rowid"]
+    digest = hashlib.sha256()
+    if info:
+        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY {", ".join(key)}'):
+            digest.update(repr(row).encode())
+    conn.close()
+    return digest.hexdigest()[:16] if info else ""
+
+
 def file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

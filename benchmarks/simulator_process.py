@@ -2,7 +2,8 @@
 
     python benchmarks/simulator_process.py '{"coursera_enrollments": 20000, "page_cache": 0}'
 
-The argument is SimulatorConfig's keyword arguments as JSON. It prints one JSON
+The argument is SimulatorConfig's keyword arguments as JSON, faults as the
+control endpoint's dicts ({"kind": "throttle", "in_flight": 4}). It prints one JSON
 line, {"url": ...}, once it listens; answers each "stats" line on stdin with the
 page cache's statistics as one JSON line; and exits when stdin closes.
 """
@@ -81,6 +82,11 @@ class SimProcess:
             if not json.loads(r.read()).get("ok"):
                 raise RuntimeError(f"simulator refused control {command}")
 
+    def counters(self) -> dict:
+        """The health endpoint's request counters since the last reset (None: not served)."""
+        health = self.health()
+        return {key: health.get(key) for key in ("max_in_flight", "throttled")}
+
     def page_cache_misses(self) -> int:
         if not self.cached:
             return 0
@@ -92,10 +98,30 @@ class SimProcess:
         return process_cpu_seconds(self.proc.pid)
 
 
-def main(argv: list[str]) -> int:
-    from lo_sync.simulator import Simulator, SimulatorConfig
+def simulator_config(config: dict):
+    """SimulatorConfig from its keyword arguments as JSON; TypeError or ValueError when
+    this lo_sync.simulator has no such field or fault (see simulator_refuses)."""
+    from lo_sync.simulator import SimulatorConfig
+    from lo_sync.simulator.faults import Fault
 
-    sim = Simulator(SimulatorConfig(**json.loads(argv[0])), "127.0.0.1", 0).start()
+    faults = tuple(Fault.from_dict(raw) for raw in config.get("faults", ()))
+    return SimulatorConfig(**{**config, "faults": faults})
+
+
+def simulator_refuses(config: dict) -> str | None:
+    """Why the installed simulator cannot serve `config` (a field or fault it does not
+    have yet, say), or None when it can."""
+    try:
+        simulator_config(config)
+    except (TypeError, ValueError) as error:
+        return str(error)
+    return None
+
+
+def main(argv: list[str]) -> int:
+    from lo_sync.simulator import Simulator
+
+    sim = Simulator(simulator_config(json.loads(argv[0])), "127.0.0.1", 0).start()
     try:
         print(json.dumps({"url": sim.url}), flush=True)
         for line in sys.stdin:
