@@ -133,9 +133,11 @@ class ApiClient:
         fails the fetch instead of being handed on partially.
         """
         what = f"GET {describe(url, params)}"
+        told = False  # whether this request was given a Retry-After, which its retry waits
 
         def attempt() -> tuple[requests.Response, Any]:
-            admission = self.gate.admit(self.deadline, self.provider)
+            nonlocal told
+            admission = self.gate.admit(self.deadline, self.provider, told)
             bound = f"http.request_deadline ({self.request_deadline:g} s)"
             deadline = earliest(Deadline.after(self.request_deadline, bound), self.deadline)
             try:
@@ -149,6 +151,7 @@ class ApiClient:
             except TransientError as exc:
                 if exc.throttled:
                     self.gate.refused(admission, self.gate.clock(), exc.retry_after)
+                    told = exc.retry_after is not None
                 else:
                     self.gate.failed(admission)
                 raise

@@ -75,11 +75,16 @@ class RequestGate:
 
     # --- deciding, from a given time --------------------------------------------------
 
-    def try_admit(self, now: float) -> tuple[Admission | None, float | None]:
+    def try_admit(self, now: float, told: bool = False) -> tuple[Admission | None, float | None]:
         """Admit one request at `now`, or say why not: (None, seconds to wait) while
-        paused or spaced out, (None, None) while the limit is reached."""
+        paused or spaced out, (None, None) while the limit is reached.
+
+        `told`: the request is the retry of one that was given the Retry-After,
+        and has waited it out with its retry policy: the pause is not for it.
+        """
         with self._changed:
-            wait = max(self._paused_until, self._next_slot) - now
+            paused_until = 0.0 if told else self._paused_until
+            wait = max(paused_until, self._next_slot) - now
             if wait > 0:
                 return None, wait
             if self.in_flight >= self.limit:
@@ -144,7 +149,9 @@ class RequestGate:
 
     # --- blocking -----------------------------------------------------------------------
 
-    def admit(self, deadline: Deadline | None = None, provider: str = "") -> Admission:
+    def admit(
+        self, deadline: Deadline | None = None, provider: str = "", told: bool = False
+    ) -> Admission:
         """Wait for a slot (and for the provider's pause and the rate cap) and take it.
 
         A wait that would pass `deadline` fails now, naming the bound, as a retry
@@ -153,7 +160,7 @@ class RequestGate:
         with self._changed:
             while True:
                 now = self.clock()
-                admission, wait = self.try_admit(now)
+                admission, wait = self.try_admit(now, told)
                 if admission is not None:
                     return admission
                 remaining = deadline.remaining() if deadline is not None else None

@@ -193,3 +193,13 @@ def test_the_summary_says_where_the_limit_settled_and_how_often_it_was_throttled
     assert gate.summary() == (
         "up to 8, settled at 4 requests in flight; 1 throttled answers (429/503)"
     )
+
+
+def test_the_request_given_the_retry_after_is_not_held_again_by_it():
+    # Its retry policy waited the Retry-After out already; the other lanes wait here.
+    gate = RequestGate(4)
+    told, _ = gate.try_admit(10.0)
+    gate.refused(told, now=10.0, retry_after=3.0)
+
+    assert gate.try_admit(10.0)[0] is None
+    assert gate.try_admit(10.0, told=True)[0] is not None
