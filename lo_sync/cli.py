@@ -270,7 +270,20 @@ def stats(app: App, providers, course, fmt):
     metavar="PROVIDER=SCOPE",
     help="That provider's token endpoint refuses requests without SCOPE (repeatable).",
 )
-def simulate(port, size, enrollments, day, faults, variance, scopes):
+@click.option(
+    "--latency", default=0.0, type=click.FloatRange(0, 60_000), help="Milliseconds each page waits."
+)
+@click.option(
+    "--jitter", default=0.0, type=click.FloatRange(0, 60_000), help="Up to this many ms more."
+)
+@click.option(
+    "--report-order",
+    default="learner",
+    show_default=True,
+    type=click.Choice(["learner", "content", "shuffled"]),
+    help="The statistics reports' row order.",
+)
+def simulate(port, size, enrollments, day, faults, variance, scopes, latency, jitter, report_order):
     """Serve both providers' APIs on 127.0.0.1 from generated data, as the contract describes."""
     from lo_sync.simulator import CREDENTIALS, Fault, SimulatorConfig, serve_forever
     from lo_sync.simulator.client_config import config_yaml
@@ -286,6 +299,9 @@ def simulate(port, size, enrollments, day, faults, variance, scopes):
         config = SimulatorConfig.sized(size, enrollments, day, parsed).replace(
             variance=variance,
             require_scope=tuple((provider.strip(), scope.strip()) for provider, _, scope in pairs),
+            latency_ms=latency,
+            latency_jitter_ms=jitter,
+            report_order=report_order,
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--require-scope") from None

@@ -9,6 +9,9 @@ from typing import Any
 from lo_sync.simulator.client_config import PROVIDERS
 from lo_sync.simulator.faults import Fault
 
+MAX_LATENCY_MS = 60_000  # a minute a page: slower is an outage, not a network
+REPORT_ORDERS = ("learner", "content", "shuffled")
+
 
 @dataclass(frozen=True)
 class SimulatorConfig:
@@ -23,6 +26,10 @@ class SimulatorConfig:
     strict spelling. `require_scope` holds (provider, scope) pairs: that
     provider's token endpoint refuses a request whose `scope` lacks the scope.
     `oc_page_cap` None means the default slice: 100 items, 20 under variance.
+    `latency_ms` (plus a uniform draw up to `latency_jitter_ms`) is how long each
+    resource GET waits before it answers (load.py). `report_order` is the order of
+    the statistics reports' rows: by learner (each learner's rows together),
+    by content, or shuffled (report_order.py).
     """
 
     coursera_contents: int = 300
@@ -37,6 +44,9 @@ class SimulatorConfig:
     page_cache: int = 0  # bytes of answer bodies; 0: off
     variance: bool = False
     require_scope: tuple[tuple[str, str], ...] = ()
+    latency_ms: float = 0.0
+    latency_jitter_ms: float = 0.0
+    report_order: str = "learner"
 
     def __post_init__(self) -> None:
         for name in (
@@ -53,6 +63,13 @@ class SimulatorConfig:
             raise ValueError("changed_fraction must be between 0 and 1")
         if self.oc_page_cap is not None and self.oc_page_cap < 1:
             raise ValueError("oc_page_cap must be at least 1")
+        for name in ("latency_ms", "latency_jitter_ms"):
+            if not 0 <= getattr(self, name) <= MAX_LATENCY_MS:
+                raise ValueError(f"{name} must be between 0 and {MAX_LATENCY_MS:,} ms")
+        if self.report_order not in REPORT_ORDERS:
+            raise ValueError(f"report_order must be one of {', '.join(REPORT_ORDERS)}")
+        if self.variance and self.report_order != "learner":
+            raise ValueError("report_order: variance serves its reports in learner order only")
         if self.page_cache < 0:
             raise ValueError("page_cache must not be negative (0 turns it off)")
         # A list is a natural thing to pass; the config stays hashable as a tuple.

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Any, NamedTuple
-from urllib.parse import parse_qs
 
 from lo_sync.simulator.client_config import CREDENTIALS, SERVED_AT
 from lo_sync.simulator.config import SimulatorConfig
@@ -45,8 +44,11 @@ from lo_sync.simulator.messages import (
     Request,
     Response,
     basic_credentials,
+    form_fields,
     json_response,
     media_type,
+    query_bool,
+    query_int,
 )
 from lo_sync.simulator.nights import (
     DAY_SECONDS,
@@ -58,6 +60,7 @@ from lo_sync.simulator.nights import (
     title_changes,
 )
 from lo_sync.simulator.randomness import Draws, draws_for, short_id
+from lo_sync.simulator.report_order import in_order
 from lo_sync.simulator.word_pools import (
     DESCRIPTION_BLURBS,
     FIRST_NAMES,
@@ -75,7 +78,6 @@ MAX_LIMIT = 1000  # the contract's choice: above this is a 400
 RESOURCES = ("contents", "programs", "enrollmentReports")
 
 _ORG_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # the encoded id, never a slug
-_DIGITS = re.compile(r"[0-9]+")
 _ERROR_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
@@ -145,7 +147,7 @@ class CourseraAPI(ProviderAPI):
                 "expected a form body (application/x-www-form-urlencoded)",
                 oauth="invalid_request",
             )
-        form = _form(request.body)
+        form = form_fields(request.body)
         # Basic auth, or (some clients) the credentials in the form body.
         credentials = basic_credentials(request.headers)
         if credentials is None and "client_id" in form:
@@ -158,16 +160,16 @@ class CourseraAPI(ProviderAPI):
 
     def plan_page(self, request: Request, route: Route, ctx: RequestContext) -> Page:
         cfg, faults, query = ctx.config, ctx.faults, request.query
-        start = _query_int(query, "start", 0)
-        limit = _query_int(query, "limit", DEFAULT_LIMIT)
+        start = query_int(query, "start", 0)
+        limit = query_int(query, "limit", DEFAULT_LIMIT)
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
         flag = False
         if route.resource == "enrollmentReports":
-            flag = _query_bool(query, "includeS12n")
+            flag = query_bool(query, "includeS12n")
             collection = self.reports(cfg, flag)
         elif route.resource == "programs":
-            _query_bool(query, "excludeContent")  # validated; output is the same
+            query_bool(query, "excludeContent")  # validated; output is the same
             collection = Collection(
                 program_count(cfg), lambda a, b: [program_record(k, cfg) for k in range(a, b)]
             )
@@ -197,13 +199,22 @@ class CourseraAPI(ProviderAPI):
         )
 
     def reports(self, cfg: SimulatorConfig, include_specializations: bool) -> Collection:
+        total = enrollment_total(cfg, include_specializations)
+        report = ("coursera", cfg.seed, cfg.coursera_contents, include_specializations)
+        at = in_order(
+            cfg.report_order,
+            total,
+            (*report, cfg.day) if cfg.report_order == "shuffled" else report,
+            lambda p: enrollment_content(enrollment_row_index(p, include_specializations), cfg),
+        )
+
         def fetch(a: int, b: int) -> list[dict[str, Any]]:
+            index, day = enrollment_row_index, cfg.day
             return [
-                enrollment_row(enrollment_row_index(p, include_specializations), cfg.day, cfg)
-                for p in range(a, b)
+                enrollment_row(index(at(p), include_specializations), day, cfg) for p in range(a, b)
             ]
 
-        return Collection(enrollment_total(cfg, include_specializations), fetch, unseen=ROW_UNSEEN)
+        return Collection(total, fetch, unseen=ROW_UNSEEN)
 
     def paging(
         self,
@@ -221,28 +232,6 @@ class CourseraAPI(ProviderAPI):
             paging["next"] = str(start)
         paging["total"] = total
         return paging
-
-
-def _form(body: bytes) -> dict[str, list[str]]:
-    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-
-
-def _query_int(query: dict[str, list[str]], name: str, default: int) -> int:
-    values = query.get(name)
-    if values is None:
-        return default
-    if len(values) != 1 or not _DIGITS.fullmatch(values[0]):
-        raise ValueError(f"{name} must be one non-negative integer, got {values!r}")
-    return int(values[0])
-
-
-def _query_bool(query: dict[str, list[str]], name: str) -> bool:
-    values = query.get(name)
-    if values is None:
-        return False
-    if values not in (["true"], ["false"]):
-        raise ValueError(f"{name} must be true or false, got {values!r}")
-    return values == ["true"]
 
 
 # -- the catalog and programs ---------------------------------------------------------
@@ -458,6 +447,11 @@ def _learner_plan(seed: int, size: int, n: int) -> tuple[tuple[int, int], ...]:
 
 def _advance(changes: Draws, progress: float) -> float:
     return min(100.0, round(progress + changes.uniform(5, 45), 2))
+
+
+def enrollment_content(j: int, cfg: SimulatorConfig) -> int:
+    n, slot = divmod(j, ROWS)
+    return _learner_plan(cfg.seed, cfg.coursera_contents, n)[slot][0]
 
 
 def enrollment_row(j: int, day: int, cfg: SimulatorConfig) -> dict[str, Any]:

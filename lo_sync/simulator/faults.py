@@ -37,6 +37,13 @@ def _kind(required: str, optional: str, summary: str) -> FaultKind:
 # silently disable a fault. Page faults name the page by its first item: the
 # Coursera `start` or the OpenClassrooms range start the client asks for.
 FAULT_KINDS: dict[str, FaultKind] = {
+    "throttle": _kind(
+        "",
+        "in_flight per_second retry_after",
+        "429 (Retry-After: retry_after, default 1, -1: none) to a resource request that "
+        "arrives while `in_flight` are being served, or finds a token bucket of "
+        "`per_second` (burst as many) empty",
+    ),
     "rate_limit": _kind(
         "every",
         "retry_after",
@@ -105,7 +112,10 @@ FAULT_KINDS: dict[str, FaultKind] = {
     ),
 }
 
-_PARAMETERS = ("every", "count", "page", "seconds", "retry_after", "status")
+_PARAMETERS = (
+    "every", "count", "page", "seconds", "retry_after", "status", "in_flight", "per_second"
+)  # fmt: skip
+_FLOATS = ("seconds", "per_second")
 
 # The gateway errors a flaky upstream produces, in the order a burst cycles them.
 SERVER_ERROR_CYCLE = (500, 502, 503, 504)
@@ -128,6 +138,8 @@ class Fault:
     seconds: float | None = None
     retry_after: int | None = None
     status: int | None = None
+    in_flight: int | None = None
+    per_second: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -141,10 +153,14 @@ class Fault:
         unused = given - required - optional
         if unused:
             raise ValueError(f"fault {self.kind!r} takes no {', '.join(sorted(unused))}")
-        for name in ("every", "count"):
+        for name in ("every", "count", "in_flight"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"fault {self.kind!r}: {name} must be at least 1")
+        if self.per_second is not None and self.per_second <= 0:
+            raise ValueError(f"fault {self.kind!r}: per_second must be above 0")
+        if self.kind == "throttle" and self.in_flight is None and self.per_second is None:
+            raise ValueError("fault 'throttle' needs in_flight or per_second")
         if self.page is not None and self.page < 0:
             raise ValueError(f"fault {self.kind!r}: page must not be negative")
         if self.seconds is not None and self.seconds < 0:
@@ -183,7 +199,7 @@ class Fault:
             if value is None:
                 continue
             try:
-                values[name] = float(value) if name == "seconds" else _strict_int(value)
+                values[name] = float(value) if name in _FLOATS else _strict_int(value)
             except (TypeError, ValueError):
                 raise ValueError(f"fault {raw['kind']!r}: {name} must be a number") from None
         return cls(str(raw["kind"]), **values)
@@ -279,6 +295,9 @@ class FaultInjector:
                 if number % (fault.every or 1) == 0:
                     return Interruption(fault.status or 503, gateway=True)
         return None
+
+    def throttle(self) -> Fault | None:
+        return next(iter(self._of_kind("throttle")), None)
 
     def token_uses(self) -> int | None:
         """How many resource requests one token may serve (token_expiry), or None."""

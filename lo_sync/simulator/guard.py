@@ -37,6 +37,7 @@ from lo_sync.simulator.faults import (
     gzip_bomb,
     with_unseen_fields,
 )
+from lo_sync.simulator.load import Load, latency_seconds
 from lo_sync.simulator.messages import (
     GATEWAY_REASONS,
     Request,
@@ -64,6 +65,7 @@ class RequestContext(NamedTuple):
     faults: FaultInjector
     tokens: TokenStore
     page_cache: PageCache
+    load: Load
 
 
 class Refusal(Exception):
@@ -177,6 +179,10 @@ def serve(api: ProviderAPI, request: Request, ctx: RequestContext) -> Response:
         return _token_endpoint(api, request, ctx)
 
     faults = ctx.faults
+    throttle = faults.throttle()
+    if throttle is not None and ctx.load.over(throttle.in_flight, throttle.per_second):
+        retry_after = 1 if throttle.retry_after is None else throttle.retry_after
+        return _interrupted(Interruption(429, None if retry_after == -1 else retry_after), api)
     interruption = faults.count_resource_request()
     if interruption:
         return _interrupted(interruption, api)
@@ -194,7 +200,9 @@ def serve(api: ProviderAPI, request: Request, ctx: RequestContext) -> Response:
     if isinstance(page, Response):
         return page
 
-    delay = faults.delay_seconds()
+    delay = faults.delay_seconds() + latency_seconds(
+        ctx.config.latency_ms, ctx.config.latency_jitter_ms
+    )
     if delay:
         time.sleep(delay)
     if faults.page_fault("broken_page", page.start):

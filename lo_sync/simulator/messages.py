@@ -5,10 +5,12 @@ an OAuth2 token refusal."""
 from __future__ import annotations
 
 import json
+import re
 from base64 import b64decode
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any, NamedTuple
+from urllib.parse import parse_qs
 
 
 class Request(NamedTuple):
@@ -107,3 +109,30 @@ def basic_credentials(headers: Message) -> tuple[str, str] | None:
 
 def media_type(headers: Message) -> str:
     return (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+# -- reading a request's query and form ------------------------------------------------
+
+DIGITS = re.compile(r"[0-9]+")
+
+
+def form_fields(body: bytes) -> dict[str, list[str]]:
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def query_int(query: dict[str, list[str]], name: str, default: int) -> int:
+    values = query.get(name)
+    if values is None:
+        return default
+    if len(values) != 1 or not DIGITS.fullmatch(values[0]):
+        raise ValueError(f"{name} must be one non-negative integer, got {values!r}")
+    return int(values[0])
+
+
+def query_bool(query: dict[str, list[str]], name: str) -> bool:
+    values = query.get(name)
+    if values is None:
+        return False
+    if values not in (["true"], ["false"]):
+        raise ValueError(f"{name} must be true or false, got {values!r}")
+    return values == ["true"]

@@ -58,6 +58,7 @@ from lo_sync.simulator.nights import (
     title_changes,
 )
 from lo_sync.simulator.randomness import Draws, draws_for
+from lo_sync.simulator.report_order import in_order
 from lo_sync.simulator.word_pools import DESCRIPTION_BLURBS, TITLES
 
 TOKEN_LIFETIME = 3600  # seconds
@@ -157,9 +158,17 @@ class OpenClassroomsAPI(ProviderAPI):
         return _courses(cfg, faults)
 
     def progress(self, cfg: SimulatorConfig) -> Collection:
+        total, size = cfg.openclassrooms_progress, cfg.openclassrooms_courses
+        report = ("openclassrooms", cfg.seed, size)
+        at = in_order(
+            cfg.report_order,
+            total,
+            (*report, cfg.day) if cfg.report_order == "shuffled" else report,
+            lambda j: _learner_plan(cfg.seed, size, j // ROWS)[j % ROWS],
+        )
         return Collection(
-            cfg.openclassrooms_progress,
-            lambda a, b: [progress_row(j, cfg.day, cfg) for j in range(a, b)],
+            total,
+            lambda a, b: [progress_row(at(j), cfg.day, cfg) for j in range(a, b)],
             unseen=PROGRESS_UNSEEN,
         )
 

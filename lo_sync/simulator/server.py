@@ -31,6 +31,7 @@ from lo_sync.simulator.config import SimulatorConfig
 from lo_sync.simulator.coursera import CourseraAPI
 from lo_sync.simulator.faults import Fault, FaultInjector
 from lo_sync.simulator.guard import ProviderAPI, RequestContext, serve
+from lo_sync.simulator.load import Load
 from lo_sync.simulator.messages import Request, Response, json_response
 from lo_sync.simulator.openclassrooms import OpenClassroomsAPI
 from lo_sync.simulator.page_cache import PageCache
@@ -53,6 +54,7 @@ class SimulatorApp:
         self.faults = FaultInjector(config.faults)
         self.tokens = TokenStore()
         self.page_cache = PageCache(config.page_cache)
+        self.load = Load()
         self._log: deque[tuple[str, str, int]] = deque(maxlen=REQUEST_LOG_SIZE)
 
     # -- steering --------------------------------------------------------------
@@ -74,6 +76,7 @@ class SimulatorApp:
 
     def reset_counters(self) -> None:
         self.faults.reset_counters()
+        self.load.reset()
         with self._lock:
             self._log.clear()
 
@@ -96,16 +99,15 @@ class SimulatorApp:
         config = self._config
         api = (VARIANCE_APIS if config.variance else APIS).get(parts[0])
         if api is not None:
-            context = RequestContext(config, self.faults, self.tokens, self.page_cache)
+            context = RequestContext(config, self.faults, self.tokens, self.page_cache, self.load)
             return serve(api, request, context)
         return json_response(404, {"message": f"no such path: {request.path}"})
 
     def _control(self, request: Request, parts: list[str]) -> Response:
         if parts == ["health"] and request.method == "GET":
             cfg = self._config
-            return json_response(
-                200, {"ok": True, "day": cfg.day, "faults": [str(f) for f in cfg.faults]}
-            )
+            health = {"ok": True, "day": cfg.day, "faults": [str(f) for f in cfg.faults]}
+            return json_response(200, {**health, **self.load.stats()})
         if parts != ["control"]:
             return json_response(404, {"ok": False, "error": f"no such path: {request.path}"})
         if request.method != "POST":
@@ -177,16 +179,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.headers,
             body,
         )
+        # A resource GET counts as in flight until its answer is written (load.py).
+        counted = request.method == "GET" and not request.path.startswith("/_sim/")
+        if counted:
+            app.load.enter()
         try:
-            response = app.handle(request)
-        except Exception:  # a simulator bug: say so, rather than drop the connection
-            traceback.print_exc()
-            response = json_response(500, {"message": "simulator bug, see its stderr"})
-        app.log(request, response.status)
-        if response.abort:
-            self.close_connection = True
-            return
-        self._send(response)
+            try:
+                response = app.handle(request)
+            except Exception:  # a simulator bug: say so, rather than drop the connection
+                traceback.print_exc()
+                response = json_response(500, {"message": "simulator bug, see its stderr"})
+            app.log(request, response.status)
+            if response.abort:
+                self.close_connection = True
+                return
+            self._send(response)
+        finally:
+            if counted:
+                app.load.leave()
 
     def _send(self, response: Response) -> None:
         if response.trickle:
@@ -335,6 +345,11 @@ class Simulator:
     def issued_tokens(self) -> list[str]:
         """Every access token the simulator has issued since it started (read-only copy)."""
         return self._app.tokens.issued()
+
+    def load_stats(self) -> dict[str, int]:
+        """The most resource GETs served at once and the throttle's 429s, since the
+        last reset."""
+        return self._app.load.stats()
 
     def page_cache_stats(self) -> dict[str, int]:
         """Hits, misses and what the page cache holds now (all 0 when it is off)."""
