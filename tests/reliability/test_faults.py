@@ -20,6 +20,7 @@ Every invocation's output is also checked for secrets and tokens.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import threading
@@ -1026,5 +1027,26 @@ def test_the_matrix_covers_every_fault_the_simulator_knows():
     # bad_records (below the threshold) and shrunk have tests of their own above.
     used = {f.kind for case in (*TRANSIENT, *FAILING) for f in case.faults}
     # gateway_fault and unknown_fields have tests of their own: tests/cli/test_check.py
-    # and tests/simulator/.
-    assert used | {"bad_records", "shrunk", "gateway_fault", "unknown_fields"} == set(FAULT_KINDS)
+    # and tests/simulator/; throttle has its own below, since one request at a time
+    # never meets it.
+    own = {"bad_records", "shrunk", "gateway_fault", "unknown_fields", "throttle"}
+    assert used | own == set(FAULT_KINDS)
+
+
+def test_a_provider_that_allows_two_requests_at_once_is_read_whole_at_two(
+    tmp_path, sim, run, reference
+):
+    expected = reference("sync-stats", "coursera")
+    config = make_config(tmp_path, sim, concurrency=8, max_attempts=6)
+    # 50 ms a page, so that requests overlap as they would on a network.
+    sim.set_faults((Fault("throttle", in_flight=2, retry_after=0), Fault("slow", seconds=0.05)))
+    sim.reset_counters()
+
+    result = run(sim, config, "-v", "sync-stats", "--provider", "coursera")
+
+    assert result.code == 0, result.stderr
+    assert content(db_of(config)) == expected
+    settled = re.search(r"settled at (\d+) requests in flight.*; (\d+) throttled", result.stderr)
+    assert settled, result.stderr
+    assert int(settled.group(1)) <= 2
+    assert int(settled.group(2)) == sim.load_stats()["throttled"] > 0

@@ -523,7 +523,7 @@ def test_fault_parsing_and_validation():
         "rate_limit", "server_error", "token_expiry", "token_down", "slow", "broken_page",
         "truncated_json", "reset", "stuck_next", "range_total_changes", "duplicate_record",
         "bad_records", "shrunk", "trickle", "gzip_bomb", "deep_nesting", "gateway_fault",
-        "unknown_fields",
+        "unknown_fields", "throttle",
     }  # fmt: skip
 
 
