@@ -231,6 +231,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # idle keep-alive connections must not hold up stop()
+    # socketserver's backlog of 5 makes a sixth client connecting at the same
+    # moment wait a second for its SYN to be sent again: concurrent paging does.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: SimulatorApp) -> None:
         self.app = app
