@@ -53,7 +53,6 @@ class PageWindow:
         self.accept_statuses = accept_statuses
         self.size = WINDOW_PER_LANE * client.concurrency
         self.ahead: OrderedDict[int, Future] = OrderedDict()
-        self.replans = 0
         self.used = False  # whether any page came from the window
         self._pool: ThreadPoolExecutor | None = None
         self._watchdog: Watchdog | None = None
@@ -76,7 +75,6 @@ class PageWindow:
             return
         held = list(self.ahead)
         if held != list(starts[: len(held)]):
-            self.replans += 1
             self._drop()
             held = []
         for start in starts[len(held) : self.size]:
@@ -117,8 +115,7 @@ class PageWindow:
         return lane
 
     def _fetch(self, request: Any) -> tuple[Any, Any]:
-        get: Callable[..., tuple[Any, Any]] = self._lane().get_json
-        return get(
+        return self._lane().get_json(
             self.url,
             params={**self.params, **request.params} or None,
             headers=request.headers or None,

@@ -754,3 +754,47 @@ def test_one_problem_past_ten_is_counted_as_one():
     document["providers"] = {"coursera": coursera_settings()}
 
     assert problems_of(document)[-1] == "… and 1 more problem"
+
+
+@pytest.mark.parametrize(
+    ("http", "problem"),
+    [
+        ({"concurrency": 0}, "http.concurrency: must be a positive integer"),
+        ({"concurrency": "eight"}, "http.concurrency: must be a positive integer"),
+        ({"concurrency": 2.5}, "http.concurrency: must be a positive integer"),
+        ({"concurrency": 10**12}, "http.concurrency: at most 32"),
+        ({"max_requests_per_second": 0}, "http.max_requests_per_second: must be a positive number"),
+        (
+            {"max_requests_per_second": -3},
+            "http.max_requests_per_second: must be a positive number",
+        ),
+        (
+            {"max_requests_per_second": "fast"},
+            "http.max_requests_per_second: must be a positive number",
+        ),
+        (
+            {"max_requests_per_second": float("nan")},
+            "http.max_requests_per_second: must be a positive number",
+        ),
+        (
+            {"max_requests_per_second": float("inf")},
+            "http.max_requests_per_second: must be a positive number",
+        ),
+    ],
+)
+def test_concurrency_settings_that_cannot_be_meant_are_refused(http, problem):
+    assert problems_of({"providers": {"coursera": coursera_settings()}, "http": http}) == [problem]
+
+
+def test_concurrency_settings_are_read_and_default_to_eight_without_a_rate_cap():
+    read = parse_config(
+        {
+            "providers": {"coursera": coursera_settings()},
+            "http": {"concurrency": 3, "max_requests_per_second": 2.5},
+        },
+        base_dir=Path("/"),
+    )
+    default = parse_config({"providers": {"coursera": coursera_settings()}}, base_dir=Path("/"))
+
+    assert (read.http.concurrency, read.http.max_requests_per_second) == (3, 2.5)
+    assert (default.http.concurrency, default.http.max_requests_per_second) == (8, None)
