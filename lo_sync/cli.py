@@ -283,7 +283,26 @@ def stats(app: App, providers, course, fmt):
     type=click.Choice(["learner", "content", "shuffled"]),
     help="The statistics reports' row order.",
 )
-def simulate(port, size, enrollments, day, faults, variance, scopes, latency, jitter, report_order):
+@click.option(
+    "--distribution",
+    default="even",
+    show_default=True,
+    type=click.Choice(["even", "realistic"]),
+    help="How report rows fall to learners: the same number each, or as organizations' do.",
+)
+def simulate(
+    port,
+    size,
+    enrollments,
+    day,
+    faults,
+    variance,
+    scopes,
+    latency,
+    jitter,
+    report_order,
+    distribution,
+):
     """Serve both providers' APIs on 127.0.0.1 from generated data, as the contract describes."""
     from lo_sync.simulator import CREDENTIALS, Fault, SimulatorConfig, serve_forever
     from lo_sync.simulator.client_config import config_yaml
@@ -302,9 +321,12 @@ def simulate(port, size, enrollments, day, faults, variance, scopes, latency, ji
             latency_ms=latency,
             latency_jitter_ms=jitter,
             report_order=report_order,
+            distribution=distribution,
         )
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--require-scope") from None
+    except ValueError as exc:  # a scope, or options that do not go together
+        if str(exc).startswith("require_scope"):
+            raise click.BadParameter(str(exc), param_hint="--require-scope") from None
+        raise click.UsageError(str(exc)) from None
 
     def ready(url: str) -> None:
         click.echo(f"simulator listening on {url} (Ctrl-C to stop)")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lo_sync.simulator.client_config import PROVIDERS
+from lo_sync.simulator.distribution import DISTRIBUTIONS
 from lo_sync.simulator.faults import Fault
 
 MAX_LATENCY_MS = 60_000  # a minute a page: slower is an outage, not a network
@@ -29,7 +30,9 @@ class SimulatorConfig:
     `latency_ms` (plus a uniform draw up to `latency_jitter_ms`) is how long each
     resource GET waits before it answers (load.py). `report_order` is the order of
     the statistics reports' rows: by learner (each learner's rows together),
-    by content, or shuffled (report_order.py).
+    by content, or shuffled (report_order.py). `distribution` is how those rows
+    fall to learners: the same number each (`even`) or most learners with one to
+    three rows and a long tail of heavy ones (`realistic`, distribution.py).
     """
 
     coursera_contents: int = 300
@@ -47,6 +50,7 @@ class SimulatorConfig:
     latency_ms: float = 0.0
     latency_jitter_ms: float = 0.0
     report_order: str = "learner"
+    distribution: str = "even"
 
     def __post_init__(self) -> None:
         for name in (
@@ -70,6 +74,10 @@ class SimulatorConfig:
             raise ValueError(f"report_order must be one of {', '.join(REPORT_ORDERS)}")
         if self.variance and self.report_order != "learner":
             raise ValueError("report_order: variance serves its reports in learner order only")
+        if self.distribution not in DISTRIBUTIONS:
+            raise ValueError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}")
+        if self.variance and self.distribution != "even":
+            raise ValueError("distribution: variance serves its reports to even learners only")
         if self.page_cache < 0:
             raise ValueError("page_cache must not be negative (0 turns it off)")
         # A list is a natural thing to pass; the config stays hashable as a tuple.

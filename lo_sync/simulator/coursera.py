@@ -1,11 +1,12 @@
-"""Simulated Coursera for Business: its catalog, programs and enrollment reports.
+"""Simulated Coursera for Business: its API and enrollment reports.
 
 Served under /coursera (client_config.py), with start/limit paging, the
 `{"elements", "paging", "linked"}` envelope and Coursera's error body. Records
-are built by index from `randomness` draws; the catalog a night lists comes from
-`nights`, the learners from `learners`.
+are built by index from `randomness` draws; the catalog's records come from
+`coursera_catalog`, the indices a night lists from `nights`, the learners and how
+report rows fall to them from `learners`.
 
-Catalog index 1 is always a specialization. Report rows carry each learner's
+Report rows carry each learner's
 content under a program; the second-program slot sometimes repeats slot 0's
 content under another program (one learner in one course under two programs),
 and a few rows name content no catalog lists.
@@ -15,10 +16,21 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from lo_sync.simulator.client_config import CREDENTIALS, SERVED_AT
 from lo_sync.simulator.config import SimulatorConfig
+from lo_sync.simulator.coursera_catalog import (
+    CONTENT_UNSEEN,
+    PROGRAM_NAMES,
+    content_core,
+    content_record,
+    content_type_of,
+    program_count,
+    program_id,
+    program_record,
+)
+from lo_sync.simulator.distribution import RowLayout
 from lo_sync.simulator.faults import COURSERA_CORRUPTIONS, FaultInjector
 from lo_sync.simulator.guard import (
     Collection,
@@ -38,6 +50,7 @@ from lo_sync.simulator.learners import (
     email_as_written,
     fresh_pick,
     identity,
+    report_layout,
     standing_on_day_two,
 )
 from lo_sync.simulator.messages import (
@@ -52,25 +65,12 @@ from lo_sync.simulator.messages import (
 )
 from lo_sync.simulator.nights import (
     DAY_SECONDS,
-    PINNED,
     catalog_indices,
-    description_changes,
     orphans,
     snapshot_at,
-    title_changes,
 )
 from lo_sync.simulator.randomness import Draws, draws_for, short_id
 from lo_sync.simulator.report_order import in_order
-from lo_sync.simulator.word_pools import (
-    DESCRIPTION_BLURBS,
-    FIRST_NAMES,
-    INSTRUCTOR_TITLES,
-    LAST_NAMES,
-    MODULES_HTML,
-    PARTNERS,
-    SKILLS,
-    TITLES,
-)
 
 TOKEN_LIFETIME = 1799  # seconds, as Coursera answers
 DEFAULT_LIMIT = 100
@@ -90,28 +90,8 @@ _ERROR_CODES = {
     503: "SERVICE_UNAVAILABLE",
 }
 
-_LANGUAGES = (
-    ("en", 0.60),
-    ("fr", 0.12),
-    ("es", 0.06),
-    ("pt-BR", 0.04),
-    ("de", 0.04),
-    ("ja", 0.05),
-    ("zh-CN", 0.05),
-    ("ko", 0.04),
-)
-PROGRAM_NAMES = (
-    ("Data Skills Academy", "data-skills-academy"),
-    ("Leadership Essentials", "leadership-essentials"),
-    ("Cloud & DevOps", "cloud-devops"),
-    ("Marketing numérique", "marketing-numerique"),
-    ("エンジニア基礎", "engineering-basics-jp"),
-    ("Compliance 2024", "compliance-2024"),
-)
-SPECIALIZATION_PINNED = 1
 ROWS = ROWS_PER_LEARNER["coursera"]  # report rows per learner
-# The never-seen enum values unknown_fields puts in a share of records.
-CONTENT_UNSEEN = ("contentType", "Podcast")
+# The never-seen enum value unknown_fields puts in a share of report rows.
 ROW_UNSEEN = ("membershipState", "GUEST")
 _SPECIALIZATION_SLOT = 5
 _SECOND_PROGRAM_SLOT = 4
@@ -200,18 +180,27 @@ class CourseraAPI(ProviderAPI):
 
     def reports(self, cfg: SimulatorConfig, include_specializations: bool) -> Collection:
         total = enrollment_total(cfg, include_specializations)
-        report = ("coursera", cfg.seed, cfg.coursera_contents, include_specializations)
+        report = (
+            "coursera",
+            cfg.seed,
+            cfg.coursera_contents,
+            cfg.distribution,
+            include_specializations,
+        )
+        index, day = enrollment_row_index, cfg.day
         at = in_order(
             cfg.report_order,
             total,
             (*report, cfg.day) if cfg.report_order == "shuffled" else report,
-            lambda p: enrollment_content(enrollment_row_index(p, include_specializations), cfg),
+            lambda p: enrollment_content(
+                enrollment_row_index(p, include_specializations, cfg), cfg
+            ),
         )
 
         def fetch(a: int, b: int) -> list[dict[str, Any]]:
-            index, day = enrollment_row_index, cfg.day
             return [
-                enrollment_row(index(at(p), include_specializations), day, cfg) for p in range(a, b)
+                enrollment_row(index(at(p), include_specializations, cfg), day, cfg)
+                for p in range(a, b)
             ]
 
         return Collection(total, fetch, unseen=ROW_UNSEEN)
@@ -234,177 +223,42 @@ class CourseraAPI(ProviderAPI):
         return paging
 
 
-# -- the catalog and programs ---------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def _program_id(seed: int, k: int) -> str:
-    return short_id(seed, "program", k)
-
-
-class _Content(NamedTuple):
-    """What stats rows repeat about a content item, as of one day."""
-
-    content_id: str
-    content_type: str
-    name: str
-    slug: str
-    description: str
-    language: str
-    learning_seconds: int
-
-
-@lru_cache(maxsize=262_144)
-def _content_type(seed: int, size: int, i: int) -> str:
-    spares = orphans(size)
-    if i == SPECIALIZATION_PINNED or i == spares[-1]:
-        return "Specialization"
-    if i < PINNED or i in spares:
-        return "Course"
-    return draws_for(seed, "ctype", i).weighted(
-        (
-            ("Course", 0.85),
-            ("Specialization", 0.13),
-            ("Project", 0.015),
-            ("ProfessionalCertificate", 0.005),
-        )
-    )
-
-
-@lru_cache(maxsize=65_536)
-def _content_core(seed: int, size: int, i: int, day: int) -> _Content:
-    content_type = _content_type(seed, size, i)
-    draws = draws_for(seed, "ccontent", i)
-    language = draws.weighted(_LANGUAGES)
-    title, slug_base = draws.pick(TITLES[language])
-    if content_type == "Specialization" and not title.endswith("Specialization"):
-        title = f"{title} Specialization"
-    blurb = draws.pick(DESCRIPTION_BLURBS)
-    description = "" if draws.chance(0.03) else f"<p>{blurb}</p>{MODULES_HTML}"
-    hours = draws.between(2, 60) if content_type != "Specialization" else draws.between(30, 200)
-    # Some content carries an odd number of seconds, not a round hour count.
-    learning_seconds = hours * 3600 + (draws.between(1, 3599) if draws.chance(0.3) else 0)
-    if day == 2:
-        changes = draws_for(seed, "ccontent-day2", i)
-        if title_changes(i, changes):
-            title = f"{title} (2024 edition)"
-        if description_changes(i, changes):
-            description = f"{description}<p><strong>Updated:</strong> new labs added.</p>"
-    return _Content(
-        content_id=short_id(seed, "content", i),
-        content_type=content_type,
-        name=title,
-        slug=f"{slug_base}-{i}",
-        description=description,
-        language=language,
-        learning_seconds=learning_seconds,
-    )
-
-
-def _content_path(content_type: str) -> str:
-    return {"Course": "learn", "Specialization": "specializations", "Project": "projects"}.get(
-        content_type, "professional-certificates"
-    )
-
-
-def program_count(cfg: SimulatorConfig) -> int:
-    return len(PROGRAM_NAMES)
-
-
-def program_record(k: int, cfg: SimulatorConfig) -> dict[str, Any]:
-    """Program `k` of the organization, as `/programs` lists it."""
-    name, slug = PROGRAM_NAMES[k]
-    program = {"id": _program_id(cfg.seed, k), "name": name, "slug": slug}
-    program["tagline"] = f"{name} — curated for our teams"
-    program["url"] = f"https://www.coursera.org/programs/{slug}"
-    return program
-
-
-def content_record(i: int, day: int, cfg: SimulatorConfig) -> dict[str, Any]:
-    """Catalog record of content index `i` as the `day` night's `/contents` shows it."""
-    core = _content_core(cfg.seed, cfg.coursera_contents, i, day)
-    draws = draws_for(cfg.seed, "ccontent-extra", i)
-    partner_name, partner_key = draws.pick(PARTNERS)
-    record: dict[str, Any] = {
-        "contentId": core.content_id,
-        "contentType": core.content_type,
-        "name": core.name,
-        "description": core.description,
-        "slug": core.slug,
-        "languageCode": core.language,
-        "difficultyLevel": draws.weighted(
-            (("BEGINNER", 0.45), ("INTERMEDIATE", 0.30), ("ADVANCED", 0.12), ("MIXED", 0.13))
-        ),
-        "partners": [
-            {"name": partner_name, "logoUrl": f"https://cdn.example.com/partners/{partner_key}.png"}
-        ],
-    }
-    instructors = []
-    for k in range(draws.between(0 if core.content_type != "Course" else 1, 3)):
-        person = draws_for(cfg.seed, "instructor", i, k)
-        instructor = {
-            "name": f"{person.pick(FIRST_NAMES)} {person.pick(LAST_NAMES)}",
-            "title": person.pick(INSTRUCTOR_TITLES),
-        }
-        if person.chance(0.8):
-            instructor["photoUrl"] = f"https://cdn.example.com/instructors/{i}-{k}.jpg"
-        instructors.append(instructor)
-    record["instructors"] = instructors
-    if draws.chance(0.9):  # some content is in the catalog but in no program yet
-        programs = []
-        first = draws.below(len(PROGRAM_NAMES))
-        for k in sorted({first, draws.below(len(PROGRAM_NAMES))}):
-            slug = PROGRAM_NAMES[k][1]
-            programs.append(
-                {
-                    "programId": _program_id(cfg.seed, k),
-                    "contentUrl": f"https://www.coursera.org/programs/{slug}/"
-                    f"{_content_path(core.content_type)}/{core.slug}",
-                }
-            )
-        record["programs"] = programs
-    if draws.chance(0.88):
-        if core.content_type == "Specialization":
-            definition: dict[str, Any] = {"courseCount": draws.between(3, 6)}
-            record["extraMetadata"] = {
-                "typeName": "specializationMetadata",
-                "definition": definition,
-            }
-        else:
-            definition = {
-                "estimatedLearningTime": core.learning_seconds,  # seconds, not minutes
-                "skills": [
-                    {"skillId": f"skill-{s}", "skillName": SKILLS[s]}
-                    for s in sorted({draws.below(len(SKILLS)) for _ in range(draws.between(0, 3))})
-                ],
-            }
-            record["extraMetadata"] = {"typeName": "courseMetadata", "definition": definition}
-        if draws.chance(0.85):
-            definition["promoPhoto"] = f"https://cdn.example.com/promo/{core.content_id}.jpg"
-    return record
-
-
 # -- enrollment reports ------------------------------------------------------------------
 
 
 def enrollment_total(cfg: SimulatorConfig, include_specializations: bool) -> int:
-    rows = cfg.coursera_enrollments
-    return rows if include_specializations else rows - rows // ROWS
+    if include_specializations:
+        return cfg.coursera_enrollments
+    return _without_specializations(cfg).rows
 
 
-def enrollment_row_index(position: int, include_specializations: bool) -> int:
-    """Which row sits at `position` of the report.
+def enrollment_row_index(position: int, include_specializations: bool, cfg: SimulatorConfig) -> int:
+    """Which row sits at `position` of the report (in learner order).
 
     Without `includeS12n=true` every learner's specialization slot drops out.
     """
     if include_specializations:
         return position
-    per_learner = ROWS - 1
-    return (position // per_learner) * ROWS + position % per_learner
+    layout = report_layout("coursera", cfg)
+    n, slot = layout.without_slot(_SPECIALIZATION_SLOT).locate(position)
+    return layout.first_row(n) + (slot if slot < _SPECIALIZATION_SLOT else slot + 1)
+
+
+def _without_specializations(cfg: SimulatorConfig) -> RowLayout:
+    return report_layout("coursera", cfg).without_slot(_SPECIALIZATION_SLOT)
+
+
+def _plan(cfg: SimulatorConfig, n: int) -> tuple[tuple[int, int], ...]:
+    """Learner `n`'s (content, program) pairs: six when even, as many as their rows."""
+    if cfg.distribution == "even":
+        slots = ROWS
+    else:
+        slots = report_layout("coursera", cfg).rows_of(n)
+    return _learner_plan(cfg.seed, cfg.coursera_contents, n, slots)
 
 
 @lru_cache(maxsize=8192)
-def _learner_plan(seed: int, size: int, n: int) -> tuple[tuple[int, int], ...]:
+def _learner_plan(seed: int, size: int, n: int, slots: int) -> tuple[tuple[int, int], ...]:
     """(content index, program) of each of learner `n`'s rows.
 
     Contents differ from slot to slot whenever the catalog allows, so the report
@@ -418,7 +272,7 @@ def _learner_plan(seed: int, size: int, n: int) -> tuple[tuple[int, int], ...]:
     spare_courses, spare_specialization = unlisted[:-1], [unlisted[-1]]
     used: set[int] = set()
     plan: list[tuple[int, int]] = []
-    for slot in range(ROWS):
+    for slot in range(slots):
         is_specialization_slot = slot == _SPECIALIZATION_SLOT
         if n == UNDONE_LEARNER and slot == 0:
             content = 0 if size else spare_courses.pop(0)
@@ -432,7 +286,7 @@ def _learner_plan(seed: int, size: int, n: int) -> tuple[tuple[int, int], ...]:
         else:
 
             def fits(i: int, want: bool = is_specialization_slot) -> bool:
-                return (_content_type(seed, size, i) == "Specialization") == want
+                return (content_type_of(seed, size, i) == "Specialization") == want
 
             spares = spare_specialization if is_specialization_slot else spare_courses
             content = fresh_pick(draws, size, fits, used, spares)
@@ -450,18 +304,18 @@ def _advance(changes: Draws, progress: float) -> float:
 
 
 def enrollment_content(j: int, cfg: SimulatorConfig) -> int:
-    n, slot = divmod(j, ROWS)
-    return _learner_plan(cfg.seed, cfg.coursera_contents, n)[slot][0]
+    n, slot = report_layout("coursera", cfg).locate(j)
+    return _plan(cfg, n)[slot][0]
 
 
 def enrollment_row(j: int, day: int, cfg: SimulatorConfig) -> dict[str, Any]:
     """Row `j` of `/enrollmentReports?includeS12n=true` on the `day` night."""
     seed, size = cfg.seed, cfg.coursera_contents
-    n, slot = divmod(j, ROWS)
-    content_index, program = _learner_plan(seed, size, n)[slot]
+    n, slot = report_layout("coursera", cfg).locate(j)
+    content_index, program = _plan(cfg, n)[slot]
     # Reports lag the catalog (up to 24 h): a renamed course keeps its old name
     # here, so on day 2 only the rows that advance differ from day 1.
-    content = _content_core(seed, size, content_index, 1)
+    content = content_core(seed, size, content_index, 1)
     full_name, external_id = identity(seed, n)
     program_name, program_slug = PROGRAM_NAMES[program]
     draws = draws_for(seed, "cenr", j)
@@ -506,7 +360,7 @@ def enrollment_row(j: int, day: int, cfg: SimulatorConfig) -> dict[str, Any]:
         "contentType": content.content_type,
         "contentName": content.name,
         "contentSlug": content.slug,
-        "programId": _program_id(seed, program),
+        "programId": program_id(seed, program),
         "programName": program_name,
         "programSlug": program_slug,
         "isCompleted": completed_at is not None,

@@ -19,19 +19,21 @@ from typing import Any, NamedTuple
 
 from lo_sync.simulator.config import SimulatorConfig
 from lo_sync.simulator.coursera import (
-    CONTENT_UNSEEN,
-    PROGRAM_NAMES,
     ROW_UNSEEN,
     ROWS,
     CourseraAPI,
-    _content_core,
-    _content_type,
     _learner_plan,
-    _program_id,
-    content_record,
     enrollment_row,
     enrollment_row_index,
     enrollment_total,
+)
+from lo_sync.simulator.coursera_catalog import (
+    CONTENT_UNSEEN,
+    PROGRAM_NAMES,
+    content_core,
+    content_record,
+    content_type_of,
+    program_id,
 )
 from lo_sync.simulator.faults import COURSERA_CORRUPTIONS, FaultInjector
 from lo_sync.simulator.guard import Collection
@@ -113,7 +115,7 @@ class CourseraVariance(CourseraAPI):
             group, offset = divmod(p, per_group)
             if group < extras and offset == per_group - 1:
                 return extra_row(group, cfg)
-            j = enrollment_row_index(p - min(group, extras), include_specializations)
+            j = enrollment_row_index(p - min(group, extras), include_specializations, cfg)
             row = enrollment_row(j, cfg.day, cfg)
             return respell_row(row, j // ROWS, draws_for(cfg.seed, "vrow", j), cfg)
 
@@ -157,7 +159,7 @@ def _lasting_course(
     """A course index listed on both nights and not in `taken`; -1 when none turns up."""
     for _ in range(32 if size else 0):
         i = draws.below(size)
-        if _content_type(seed, size, i) == "Course" and i not in removed and i not in taken:
+        if content_type_of(seed, size, i) == "Course" and i not in removed and i not in taken:
             return i
     return -1
 
@@ -182,7 +184,7 @@ def _last_updated(seed: int, size: int, i: int, day: int) -> int:
     draws = draws_for(seed, "vupdated", i)
     at = snapshot_at(1) - draws.between(DAY_SECONDS, 700 * DAY_SECONDS)
     if day == 2:
-        before, after = _content_core(seed, size, i, 1), _content_core(seed, size, i, 2)
+        before, after = content_core(seed, size, i, 1), content_core(seed, size, i, 2)
         if i >= size or (before.name, before.description) != (after.name, after.description):
             at = snapshot_at(2) - draws.between(600, 12 * 3600)
     return at
@@ -226,7 +228,7 @@ def _clip(seed: int, size: int, k: int, removed: tuple[int, ...]) -> _Clip:
     parent = _lasting_course(seed, draws, size, removed, set())
     parent = max(parent, 0)  # index 0 is always a course, on both nights
     lesson = draws.pick(LESSONS)
-    title = _content_core(seed, size, parent, 1).name
+    title = content_core(seed, size, parent, 1).name
     return _Clip(
         content_id=short_id(seed, "clip", k),
         name=f"{lesson} ({title})",
@@ -245,7 +247,7 @@ def clip(k: int, cfg: SimulatorConfig) -> _Clip:
 def clip_record(k: int, cfg: SimulatorConfig) -> dict[str, Any]:
     """Catalog record of Video clip `k`, a lesson of a course the catalog lists."""
     video = clip(k, cfg)
-    parent = _content_core(cfg.seed, cfg.coursera_contents, video.parent, 1)
+    parent = content_core(cfg.seed, cfg.coursera_contents, video.parent, 1)
     draws = draws_for(cfg.seed, "vclip-extra", k)
     partner_name, partner_key = draws.pick(PARTNERS)
     program = draws.below(len(PROGRAM_NAMES))
@@ -265,7 +267,7 @@ def clip_record(k: int, cfg: SimulatorConfig) -> dict[str, Any]:
         "instructors": [],
         "programs": [
             {
-                "programId": _program_id(cfg.seed, program),
+                "programId": program_id(cfg.seed, program),
                 "contentUrl": f"https://www.coursera.org/programs/{PROGRAM_NAMES[program][1]}/"
                 f"learn/{lesson_url}",
             }
@@ -365,7 +367,7 @@ def extra_row(g: int, cfg: SimulatorConfig) -> dict[str, Any]:
     if kind == "Video" and not clip_count(cfg):
         kind = "LearningPath"
     draws = draws_for(seed, "vextra", g)
-    program = _learner_plan(seed, size, n)[0][1]
+    program = _learner_plan(seed, size, n, ROWS)[0][1]
     content_type: str | None = kind
     hours_field = "approxTotalCourseHrs"
     if kind == "Video":
@@ -380,7 +382,7 @@ def extra_row(g: int, cfg: SimulatorConfig) -> dict[str, Any]:
     else:
         c = draws.below(len(COLLECTIONS))
         name, slug = COLLECTIONS[c]
-        content_id = f"{_program_id(seed, program)}~{short_id(seed, 'collection', c)}"
+        content_id = f"{program_id(seed, program)}~{short_id(seed, 'collection', c)}"
         learning_hours = draws.between(5, 40)
         content_type = "Collection" if draws.chance(0.5) else None
 
@@ -401,7 +403,7 @@ def extra_row(g: int, cfg: SimulatorConfig) -> dict[str, Any]:
         "contentType": content_type,
         "contentName": name,
         "contentSlug": slug,
-        "programId": _program_id(seed, program),
+        "programId": program_id(seed, program),
         "programName": program_name,
         "programSlug": program_slug,
         "isCompleted": progress >= 100,

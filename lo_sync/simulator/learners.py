@@ -6,9 +6,11 @@ the name `learner_name(n, cfg)` and, for four in five, the external id
 instead); `learners(cfg)` lists them all. Rows spell e-mails in varying case
 (``Learner7@example.com``, ``LEARNER7@EXAMPLE.COM``, ...). The same number is the
 same person at both providers. Coursera has `learner_count("coursera", cfg)`
-learners with six rows each (four courses, a fifth course or the first one again
-under another program, one specialization); OpenClassrooms has
-`learner_count("openclassrooms", cfg)` learners with four rows each.
+learners and OpenClassrooms `learner_count("openclassrooms", cfg)`; how their rows
+fall to them is `report_layout(provider, cfg)` (distribution.py). Evenly, a
+Coursera learner has six rows (four courses, a fifth course or the first one
+again under another program, one specialization) and an OpenClassrooms learner
+four; under the realistic distribution most have one to three and a few dozens.
 
 `write_hr_export` writes the company's own list of people, the file
 `lo-sync learners import` reads, for most of these learners.
@@ -24,6 +26,7 @@ from typing import NamedTuple
 from lo_sync.files import write_private
 from lo_sync.simulator.client_config import PROVIDERS
 from lo_sync.simulator.config import SimulatorConfig
+from lo_sync.simulator.distribution import RowLayout, row_layout
 from lo_sync.simulator.nights import snapshot_at
 from lo_sync.simulator.randomness import Draws, draws_for
 from lo_sync.simulator.word_pools import FIRST_NAMES, LAST_NAMES
@@ -38,12 +41,19 @@ def learner_email(n: int) -> str:
     return f"learner{n}@example.com"
 
 
-def learner_count(provider: str, cfg: SimulatorConfig) -> int:
+def report_layout(provider: str, cfg: SimulatorConfig) -> RowLayout:
+    """Which learner and slot each row of `provider`'s statistics report is."""
     if provider == "coursera":
-        rows = cfg.coursera_enrollments
+        rows, courses, stream = cfg.coursera_enrollments, cfg.coursera_contents, "cplan"
     else:
-        rows = cfg.openclassrooms_progress
-    return -(-rows // ROWS_PER_LEARNER[provider])
+        rows, courses, stream = cfg.openclassrooms_progress, cfg.openclassrooms_courses, "ocplan"
+    # A learner's courses all differ: half the catalog is as many as one may follow.
+    most = courses // 2
+    return row_layout(cfg.distribution, rows, ROWS_PER_LEARNER[provider], cfg.seed, stream, most)
+
+
+def learner_count(provider: str, cfg: SimulatorConfig) -> int:
+    return report_layout(provider, cfg).learner_count()
 
 
 def learners(cfg: SimulatorConfig) -> range:
@@ -94,6 +104,13 @@ def fresh_pick(draws: Draws, candidates: int, fits, used: set[int], spares: list
         i = draws.below(candidates) if candidates else -1
         if i >= 0 and fits(i) and i not in used:
             return i
+    if len(used) > candidates // 4:
+        # A learner who follows much of the catalog: look at every course in turn.
+        offset = draws.below(candidates)
+        for step in range(candidates):
+            i = (offset + step) % candidates
+            if fits(i) and i not in used:
+                return i
     return spares.pop(0)
 
 

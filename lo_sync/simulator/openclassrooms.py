@@ -38,6 +38,7 @@ from lo_sync.simulator.learners import (
     Standing,
     email_as_written,
     fresh_pick,
+    report_layout,
     standing_on_day_two,
 )
 from lo_sync.simulator.messages import (
@@ -159,12 +160,12 @@ class OpenClassroomsAPI(ProviderAPI):
 
     def progress(self, cfg: SimulatorConfig) -> Collection:
         total, size = cfg.openclassrooms_progress, cfg.openclassrooms_courses
-        report = ("openclassrooms", cfg.seed, size)
+        report = ("openclassrooms", cfg.seed, size, cfg.distribution)
         at = in_order(
             cfg.report_order,
             total,
             (*report, cfg.day) if cfg.report_order == "shuffled" else report,
-            lambda j: _learner_plan(cfg.seed, size, j // ROWS)[j % ROWS],
+            lambda j: progress_course(j, cfg),
         )
         return Collection(
             total,
@@ -311,17 +312,32 @@ def course_record(i: int, day: int, cfg: SimulatorConfig) -> dict[str, Any]:
 # -- learner progress ---------------------------------------------------------------------
 
 
+def progress_course(j: int, cfg: SimulatorConfig) -> int:
+    """The course index of progress row `j` (in learner order)."""
+    n, slot = report_layout("openclassrooms", cfg).locate(j)
+    return _plan(cfg, n)[slot]
+
+
+def _plan(cfg: SimulatorConfig, n: int) -> tuple[int, ...]:
+    """Learner `n`'s course indices: four when even, as many as their rows."""
+    if cfg.distribution == "even":
+        slots = ROWS
+    else:
+        slots = report_layout("openclassrooms", cfg).rows_of(n)
+    return _learner_plan(cfg.seed, cfg.openclassrooms_courses, n, slots)
+
+
 @lru_cache(maxsize=8192)
-def _learner_plan(seed: int, size: int, n: int) -> tuple[int, ...]:
+def _learner_plan(seed: int, size: int, n: int, slots: int) -> tuple[int, ...]:
     """Course index of each of learner `n`'s rows, all different."""
     draws = draws_for(seed, "ocplan", n)
     spares = list(orphans(size))
     used: set[int] = set()
     plan: list[int] = []
-    for slot in range(ROWS):
+    for slot in range(slots):
         if n == UNDONE_LEARNER and slot == 0:
             course = 0 if size else spares.pop(0)
-        elif draws.chance(0.005):  # a course no catalog lists
+        elif draws.chance(0.005) and spares:  # a course no catalog lists
             course = spares.pop(0)
         else:
             course = fresh_pick(draws, size, lambda i: True, used, spares)
@@ -337,8 +353,8 @@ def _advance(changes: Draws, progress: float) -> float:
 def progress_row(j: int, day: int, cfg: SimulatorConfig) -> dict[str, Any]:
     """Row `j` of `/learners/progress` on the `day` night."""
     seed = cfg.seed
-    n, slot = divmod(j, ROWS)
-    course_index = _learner_plan(seed, cfg.openclassrooms_courses, n)[slot]
+    n, slot = report_layout("openclassrooms", cfg).locate(j)
+    course_index = _plan(cfg, n)[slot]
     course = _course_core(seed, course_index, 1)  # id and duration never change
     draws = draws_for(seed, "ocprog", j)
 

@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from lo_sync.simulator import CREDENTIALS, FAULT_KINDS, Fault, Simulator, SimulatorConfig
-from lo_sync.simulator.coursera import content_record, enrollment_row
+from lo_sync.simulator.coursera import enrollment_row
+from lo_sync.simulator.coursera_catalog import content_record
 from lo_sync.simulator.learners import (
     UNDONE_LEARNER,
     UNDONE_ROW,
