@@ -257,7 +257,9 @@ def _plan(cfg: SimulatorConfig, n: int) -> tuple[tuple[int, int], ...]:
     return _learner_plan(cfg.seed, cfg.coursera_contents, n, slots)
 
 
-@lru_cache(maxsize=8192)
+# A shuffled report asks for learners in any order, and a heavy learner's plan is
+# long to build: every learner's is kept (tens of MB at a million rows).
+@lru_cache(maxsize=262_144)
 def _learner_plan(seed: int, size: int, n: int, slots: int) -> tuple[tuple[int, int], ...]:
     """(content index, program) of each of learner `n`'s rows.
 

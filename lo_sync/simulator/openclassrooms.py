@@ -327,7 +327,9 @@ def _plan(cfg: SimulatorConfig, n: int) -> tuple[int, ...]:
     return _learner_plan(cfg.seed, cfg.openclassrooms_courses, n, slots)
 
 
-@lru_cache(maxsize=8192)
+# A shuffled report asks for learners in any order, and a heavy learner's plan is
+# long to build: every learner's is kept (tens of MB at a million rows).
+@lru_cache(maxsize=262_144)
 def _learner_plan(seed: int, size: int, n: int, slots: int) -> tuple[int, ...]:
     """Course index of each of learner `n`'s rows, all different."""
     draws = draws_for(seed, "ocplan", n)
