@@ -156,16 +156,19 @@ def write_rows(reporter: Reporter, rows: list[dict], fmt: str, title: str) -> No
 
 
 def write_course(reporter: Reporter, report: dict, fmt: str) -> None:
-    """One course's learners (`course_report`): the rows in JSON and CSV; at a terminal,
-    a table titled with the course."""
+    """One course's learners (`course_report`): the rows in JSON and CSV; as a table,
+    under a line naming the course."""
     names = "; ".join(
         " ".join(str(part) for part in (provider, course) if part) + (f": {title}" if title else "")
         for provider, course, title in report["courses"]
     )
-    if fmt == "table" and not report["learners"]:
+    if fmt != "table":
+        write_rows(reporter, report["learners"], fmt, title="")
+    elif not report["learners"]:
         reporter.line(f"course {names}: no learners to show")
-        return
-    write_rows(reporter, report["learners"], fmt, title=f"course {names}")
+    else:
+        reporter.line(f"course {names}")
+        reporter.table(for_table(report["learners"]))
 
 
 def write_learner(reporter: Reporter, report: dict, fmt: str) -> None:
