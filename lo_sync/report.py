@@ -50,7 +50,7 @@ def find_course(
     """(provider or None for any, course id, title) of the course `text` names."""
     text = _bounded("--course", text)
     by_id = [
-        (p, text, store.reports.course_title(p, text) if p else None)
+        (p, text, store.reports.course_title(p, text))
         for p in providers or (None,)
         if store.reports.course_known(p, text)
     ]

@@ -116,9 +116,12 @@ class Reports:
         )
         return list(dicts(cursor))
 
-    def course_title(self, provider: str, course: str) -> str | None:
+    def course_title(self, provider: str | None, course: str) -> str | None:
+        """The catalog's title for this course id (at `provider`, or the first provider's)."""
         row = self.conn.execute(
-            "SELECT title FROM courses WHERE provider = ? AND external_id = ?", (provider, course)
+            "SELECT title FROM courses WHERE external_id = :course "
+            "AND (:provider IS NULL OR provider = :provider) ORDER BY provider LIMIT 1",
+            {"provider": provider, "course": course},
         ).fetchone()
         return row[0] if row else None
 

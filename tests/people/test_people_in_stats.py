@@ -74,6 +74,8 @@ def test_once_imported_a_course_lists_the_company_s_names_and_external_ids(compa
             == expected
         )
     assert {str(r["matched"]) for r in as_csv} == {"1"}
+    ((title,),) = query(company, "SELECT title FROM courses WHERE external_id = ?", (course,))
+    assert table.splitlines()[0] == f"course {course}: {title}"
     for email, name, external_id in expected:
         line = next(line for line in table.splitlines() if email in line)
         assert name in line and external_id in line and "not matched" not in line
