@@ -198,7 +198,9 @@ def stats(app: App, providers, course, learner, fmt):
         raise InputError(f"no database at {path} yet; run `lo-sync sync-stats` first")
     with app.store(write=False) as store:
         if learner:
-            report.write_learner(app.reporter, report.learner_report(store, learner), fmt)
+            report.write_learner(
+                app.reporter, report.learner_report(store, learner, providers), fmt
+            )
         elif course:
             report.write_course(app.reporter, report.course_report(store, providers, course), fmt)
         else:

@@ -77,12 +77,13 @@ def find_course(
     )
 
 
-def learner_report(store: Store, key: str) -> dict:
+def learner_report(store: Store, key: str, providers: tuple[str, ...] = ()) -> dict:
     """One learner's courses at every provider: {"learner": who, "courses": rows}.
 
     `key` is an e-mail (any case), the company's external id, or a provider's learner
-    id. The dict is the report's whole shape, so that other parts (a program's
-    sessions) can join it under keys of their own."""
+    id; `providers`, when given, keep to their courses. The dict is the report's whole
+    shape, so that other parts (a program's sessions) can join it under keys of their
+    own."""
     key = _bounded("--learner", key)
     people = store.learners.find(key)
     if people:
@@ -102,16 +103,24 @@ def learner_report(store: Store, key: str) -> dict:
                 f"no learner {key!r}: neither the company's people nor the statistics hold "
                 "that e-mail or id"
             )
-        matched = {row["person_id"] for row in courses} - {None}
+        matched = {row["person_id"]: row["learner_email"] for row in courses}
+        matched.pop(None, None)
         if len(matched) == 1:  # a provider's id for one of the company's people
-            (person_id,) = matched
-            person = next(row for row in courses if row["person_id"] == person_id)
-            return learner_report(store, person["learner_email"])
+            return learner_report(store, next(iter(matched.values())), providers)
+        if matched:
+            raise InputError(
+                f"--learner {key!r} is the provider's id of {len(matched)} of the company's "
+                f"people ({', '.join(sorted(matched.values()))}); give the e-mail"
+            )
         first = courses[0]
         who = {name: first[name] for name in ("learner_name", "learner_id", "learner_email")}
         who |= {"matched": 0, "left_at": None}
     identity = {"learner_name", "learner_id", "learner_email", "matched", "person_id", "left_at"}
-    rows = [{k: v for k, v in row.items() if k not in identity} for row in courses]
+    rows = [
+        {k: v for k, v in row.items() if k not in identity}
+        for row in courses
+        if not providers or row["provider"] in providers
+    ]
     return {"learner": who, "courses": rows}
 
 

@@ -138,3 +138,16 @@ def test_course_and_learner_together_are_refused(lo):
     result = lo("stats", "--learner", "a@x.io", "--course", "1")
 
     assert result.exit_code == 2 and "give one of them" in result.output
+
+
+def test_provider_keeps_the_learner_report_to_that_provider_s_courses(imported, lo):
+    email, _ = someone_at_both_providers(imported)
+
+    result = lo("stats", "--learner", email, "--provider", "openclassrooms", "--format", "json")
+
+    courses = json.loads(result.output)["courses"]
+    assert (
+        sorted((c["provider"], c["course"], c["progress_percent"]) for c in courses)
+        == [row for row in stored_courses(imported, email) if row[0] == "openclassrooms"]
+        != []
+    )
