@@ -372,3 +372,10 @@ def invoke(argv: list[str]) -> int:
 
 def main() -> None:
     cli(prog_name="lo-sync")
+
+
+from lo_sync.cli_ops import export, learners_unmatched, status  # noqa: E402
+
+cli.add_command(status)
+cli.add_command(export)
+learners.add_command(learners_unmatched)
