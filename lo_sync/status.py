@@ -87,6 +87,14 @@ def format_age(seconds: float | None) -> str:
     return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
 
 
+def format_limit(seconds: float) -> str:
+    """A --max-age as an operator writes it: 2d, 26h, 90m, 45s."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
 def stale(entries: list[Entry], max_age: float, now: float) -> list[Entry]:
     """The entries whose last success is older than `max_age`, or that never had one."""
     return [e for e in entries if (a := age(e.last_ok, now)) is None or a > max_age]
@@ -127,7 +135,7 @@ def failures(entries: list[Entry]) -> list[str]:
 def summary_line(entries: list[Entry], max_age: float, now: float) -> str:
     """One line a monitoring system shows: OK, or WARNING naming what is stale."""
     late = stale(entries, max_age, now)
-    limit = format_age(max_age)
+    limit = format_limit(max_age)
     if not late:
         return f"LO-SYNC OK - {len(entries)} last successes within {limit}"
     parts = [
