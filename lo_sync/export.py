@@ -53,9 +53,12 @@ def export(
 ) -> int:
     """Write the export `kind` to `out` in `fmt`; how many rows it holds."""
     names, rows = getattr(store.exports, kind)(providers, since)
-    if fmt == "jsonl":
-        return write_jsonl(out, names, rows)
-    return write_csv_rows(out, names, rows)
+    try:
+        if fmt == "jsonl":
+            return write_jsonl(out, names, rows)
+        return write_csv_rows(out, names, rows)
+    finally:
+        rows.close()  # its cursor, while the connection is open (a write may have failed)
 
 
 def write_csv_rows(out: TextIO, names: Sequence[str], rows: Iterable[Sequence]) -> int:

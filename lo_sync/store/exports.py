@@ -15,7 +15,7 @@ provider and by when a row last changed (`since`, compared as the stored UTC tex
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 
 from lo_sync.store.sql import placeholders
 
@@ -40,7 +40,7 @@ CHANGE_COLUMNS = (
     "action", "field", "old_value", "new_value", "regression",
 )  # fmt: skip
 
-Export = tuple[tuple[str, ...], Iterator[tuple]]
+Export = tuple[tuple[str, ...], Generator[tuple, None, None]]
 
 
 class Exports:

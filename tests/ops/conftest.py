@@ -1,6 +1,7 @@
-"""One night against the simulator, shared by the ops tests: the real sync-catalog,
-archive and sync-stats, the company's people imported, then a sync-stats of Coursera
-that a simulator fault made fail. Tests that change the database work on a copy."""
+"""Two nights against the simulator, shared by the ops tests: the real sync-catalog,
+archive and sync-stats, the company's people imported; the next day sync-catalog and
+OpenClassrooms' sync-stats, then a sync-stats of Coursera that a simulator fault made
+fail. Tests that change the database work on a copy."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def night(tmp_path_factory) -> Night:
         imported = write_hr_export(folder / "people.csv", SMALL)
         done = run_cli(config, "learners", "import", str(folder / "people.csv"))
         assert done.code == 0, done.stderr
+        # The next day: catalog changes at both, statistics changes at OpenClassrooms.
+        sim.set_day(2)
+        for args in (("sync-catalog",), ("sync-stats", "--provider", "openclassrooms")):
+            done = run_cli(config, *args)
+            assert done.code == 0, done.stderr
         sim.set_faults((Fault("broken_page", page=0),))
         failed = run_cli(config, "sync-stats", "--provider", "coursera")
         assert failed.code == 1, failed.stdout + failed.stderr
