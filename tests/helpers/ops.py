@@ -9,7 +9,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lo_sync.cli import cli
+from lo_sync.simulator import SimulatorConfig
 from tests.helpers.e2e import Result, secret_env
+
+SMALL = SimulatorConfig(
+    coursera_contents=120,
+    openclassrooms_courses=60,
+    coursera_enrollments=600,
+    openclassrooms_progress=300,
+)
 
 
 @dataclass(frozen=True)

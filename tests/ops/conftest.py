@@ -10,17 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lo_sync.simulator import Fault, Simulator, SimulatorConfig
+from lo_sync.simulator import Fault, Simulator
 from lo_sync.simulator.learners import write_hr_export
 from tests.helpers.e2e import run_cli, write_config
-from tests.helpers.ops import Night
-
-SMALL = SimulatorConfig(
-    coursera_contents=120,
-    openclassrooms_courses=60,
-    coursera_enrollments=600,
-    openclassrooms_progress=300,
-)
+from tests.helpers.ops import SMALL, Night
 
 
 @pytest.fixture(scope="package")
