@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from lo_sync.report import spreadsheet_cell
 from lo_sync.store import Store
 
 KINDS = ("courses", "progress", "changes")
+BATCH_ROWS = 500  # rows formatted at a time: fewer writes, memory still flat
 FORMATS = ("csv", "jsonl")
 # Columns stored as JSON text, written as JSON values in JSON Lines.
 JSON_COLUMNS = frozenset({"skills"})
@@ -63,21 +65,30 @@ def export(
 
 def write_csv_rows(out: TextIO, names: Sequence[str], rows: Iterable[Sequence]) -> int:
     """CSV, header first, as `report.write_csv` writes it (the same cell rule, the same
-    line endings), but one row at a time from an iterator; how many rows."""
+    line endings), but a batch at a time from an iterator; how many rows."""
     # As in write_csv: the csv module quotes a cell holding a character of the line
     # terminator, and only then; written with "\r\n" and ended in "\n", a bare \r in a
     # cell is quoted and cannot start a row whose first cell escaped the check.
-    line = io.StringIO()
-    writer = csv.writer(line, lineterminator="\r\n")
-    writer.writerow(names)
-    out.write(line.getvalue()[:-2] + "\n")
-    count = 0
-    for row in rows:
-        line.seek(0)
-        line.truncate()
-        writer.writerow([spreadsheet_cell(cell) for cell in row])
-        out.write(line.getvalue()[:-2] + "\n")
-        count += 1
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    cells = ([spreadsheet_cell(cell) for cell in row] for row in rows)
+    batch = [list(names)]
+    count = -1  # the header
+    while batch:
+        writer.writerows(batch)
+        text = buffer.getvalue()
+        if text.count("\r") == len(batch):  # only the line ends: all at once
+            out.write(text.replace("\r\n", "\n"))
+        else:  # a cell holds a \r: line by line, so that only the line ends change
+            for line in batch:
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerow(line)
+                out.write(buffer.getvalue()[:-2] + "\n")
+        buffer.seek(0)
+        buffer.truncate()
+        count += len(batch)
+        batch = list(itertools.islice(cells, BATCH_ROWS))
     return count
 
 

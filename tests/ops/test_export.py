@@ -225,3 +225,19 @@ def test_a_bad_since_is_one_line_and_exit_2(night, value):
 
     assert result.code == 2
     assert "--since" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_the_streaming_csv_writes_exactly_what_write_csv_writes():
+    """One CSV rule: the export's writer and the report's agree on every hostile cell,
+    in batches with and without a carriage return among them."""
+    from lo_sync.export import write_csv_rows
+    from lo_sync.report import write_csv
+
+    hostile = [{"a": "x\r=y", "b": 1}, {"a": "p\nq", "b": -2}, {"a": "-3", "b": None}]
+    rows = hostile * 400 + [{"a": '@plain, quoted "too"', "b": 2.5}] * 1200
+    report, streamed = io.StringIO(), io.StringIO()
+
+    write_csv(report, rows)
+    written = write_csv_rows(streamed, ["a", "b"], (tuple(r.values()) for r in rows))
+
+    assert streamed.getvalue() == report.getvalue() and written == len(rows)
