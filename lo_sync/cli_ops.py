@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from lo_sync.errors import EXIT_SYNC_FAILED, InputError
+from lo_sync.errors import EXIT_SYNC_FAILED, ConfigError, InputError
 from lo_sync.options import App, global_options
 from lo_sync.providers import PROVIDERS
 
@@ -19,6 +19,17 @@ def _require_database(app: App) -> None:
     path = app.db_path()
     if not path.exists():
         raise InputError(f"no database at {path} yet; run `lo-sync sync-catalog` first")
+
+
+def _status_providers(app: App) -> list[str]:
+    """The configured providers; with --db and no usable config (a monitoring host
+    holds no API secrets), every provider lo-sync knows."""
+    if app.db_option:
+        try:
+            return list(app.config().providers)
+        except ConfigError:
+            return sorted(PROVIDERS)
+    return list(app.config().providers)
 
 
 def _providers_option(help_text: str):
@@ -53,7 +64,7 @@ def status(app: App, fmt: str, max_age: str | None):
     from lo_sync import status as runs
 
     limit = runs.parse_max_age(max_age) if max_age is not None else None
-    providers = list(app.config().providers)
+    providers = _status_providers(app)
     # A missing database opens as an empty one (nothing created): every command "never".
     with app.store(write=False) as store:
         entries = runs.collect(store, providers)

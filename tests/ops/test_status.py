@@ -206,3 +206,19 @@ def test_a_bad_max_age_is_one_line_and_exit_2(night, value):
     assert result.code == 2
     assert len(result.stderr.splitlines()) == 1 and "--max-age" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_with_db_and_no_config_a_monitoring_host_sees_every_provider(night, tmp_path):
+    """A monitoring host holds no API secrets: `--db` alone is enough."""
+    from click.testing import CliRunner
+
+    from lo_sync.cli import cli
+
+    nowhere = tmp_path / "absent.yaml"
+    done = CliRunner().invoke(
+        cli, ["--config", str(nowhere), "--db", str(night.db), "status", "--max-age", "26h"]
+    )
+
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "LO-SYNC OK - 6 last successes within 26h"
+    assert len(table(done.stdout)) == 6
