@@ -4,6 +4,7 @@ options and calls a plain module."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -71,8 +72,6 @@ def status(app: App, fmt: str, max_age: str | None):
     now = time.time()
     reporter = app.reporter
     if fmt == "json":
-        import json
-
         json.dump(runs.json_document(entries, limit, now), reporter.stdout, indent=2)
         reporter.stdout.write("\n")
     elif fmt == "prometheus":
@@ -84,7 +83,6 @@ def status(app: App, fmt: str, max_age: str | None):
         for failure in runs.failures(entries):
             reporter.line(f"  {failure}")
     if limit is not None and runs.stale(entries, limit, now):
-        sys.stdout.flush()
         sys.exit(EXIT_SYNC_FAILED)
 
 
