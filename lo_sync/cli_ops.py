@@ -113,6 +113,8 @@ def export(app: App, kind: str, providers, since, fmt: str, output: Path | None)
 
     since = parse_since(since) if since is not None else None
     _require_database(app)
+    if output is not None and output.resolve() == app.db_path().resolve():
+        raise InputError(f"--output {output} is the database itself; name another file")
     with app.store(write=False) as store:
         if output is None:
             count = write_export(store, kind, providers, since, fmt, app.reporter.stdout)

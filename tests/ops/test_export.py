@@ -241,3 +241,12 @@ def test_the_streaming_csv_writes_exactly_what_write_csv_writes():
     written = write_csv_rows(streamed, ["a", "b"], (tuple(r.values()) for r in rows))
 
     assert streamed.getvalue() == report.getvalue() and written == len(rows)
+
+
+def test_output_refuses_to_replace_the_database_itself(night, copy):
+    before = copy.read_bytes()
+
+    result = invoke(night, "export", "courses", "--output", str(copy), db=copy)
+
+    assert result.code == 2 and "is the database itself" in result.stderr
+    assert copy.read_bytes() == before
