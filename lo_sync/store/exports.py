@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Generator, Iterator, Sequence
 
+from lo_sync.store.learners import PEOPLE
 from lo_sync.store.sql import placeholders
 
 # Rows fetched from SQLite at a time: enough to amortize the calls, small enough to
@@ -29,9 +30,12 @@ COURSE_COLUMNS = (
     "parent_external_id", "archived", "archived_at", "archive_reason", "missing_since",
     "first_seen_at", "last_seen_at", "updated_at",
 )  # fmt: skip
+# A learner as the company knows them (progress_people: the company's name, id and
+# e-mail when matched, the provider's otherwise), then the provider's own e-mail and id.
 PROGRESS_COLUMNS = (
-    "provider", "course_external_id", "learner_key", "learner_email", "learner_external_id",
-    "learner_name", "content_type", "progress_percent", "completed", "completed_at",
+    "provider", "course_external_id", "learner_key", "learner_name", "learner_id",
+    "learner_email", "matched", "left_at", "provider_email", "provider_learner_id",
+    "content_type", "progress_percent", "completed", "completed_at",
     "score_percent", "time_spent_minutes", "time_spent_theoretical", "last_activity_at",
     "enrolled_at", "program_id", "regression",
 )  # fmt: skip
@@ -54,17 +58,19 @@ class Exports:
         return COURSE_COLUMNS, self._rows(sql, params)
 
     def progress(self, providers: Sequence[str], since: str | None) -> Export:
-        where, params = _where(providers, None, "")
+        where, params = _where(providers, None, "", table="p")
         if since is not None:
             # The few runs since then, rather than a join on every row.
             where += (" AND" if where else "WHERE") + (
-                " last_run_id IN (SELECT id FROM sync_runs WHERE finished_at >= ?)"
+                " p.last_run_id IN (SELECT id FROM sync_runs WHERE finished_at >= ?)"
             )
             params.append(since)
-        columns = ", ".join(f"p.{c}" for c in PROGRESS_COLUMNS)
+        columns = ", ".join(f"v.{c}" for c in PROGRESS_COLUMNS)
         sql = (
             f"SELECT {columns}, (SELECT r.finished_at FROM sync_runs r WHERE r.id = p.last_run_id) "
-            f"FROM progress p {where} ORDER BY p.provider, p.course_external_id, p.learner_key"
+            f"FROM progress p JOIN {PEOPLE} v ON v.provider = p.provider "
+            "AND v.course_external_id = p.course_external_id AND v.learner_key = p.learner_key "
+            f"{where} ORDER BY p.provider, p.course_external_id, p.learner_key"
         )
         return (*PROGRESS_COLUMNS, "last_changed_at"), self._rows(sql, params)
 
@@ -98,10 +104,13 @@ class Exports:
             cursor.close()
 
 
-def _where(providers: Sequence[str], since: str | None, column: str) -> tuple[str, list]:
+def _where(
+    providers: Sequence[str], since: str | None, column: str, table: str = ""
+) -> tuple[str, list]:
     clauses, params = [], []
     if providers:
-        clauses.append(f"provider IN ({placeholders(len(providers))})")
+        qualified = f"{table}.provider" if table else "provider"
+        clauses.append(f"{qualified} IN ({placeholders(len(providers))})")
         params += providers
     if since is not None:
         clauses.append(f"{column} >= ?")

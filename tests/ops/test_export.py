@@ -74,6 +74,31 @@ def test_progress_is_every_stored_row_with_when_it_last_changed(night, fmt):
         assert all(isinstance(r["progress_percent"], float | int) for r in rows)
 
 
+def test_progress_names_each_learner_as_the_company_does(night):
+    result = invoke(night, "export", "progress", "--format", "jsonl")
+
+    assert result.code == 0, result.stderr
+    rows = jsonl_rows(result.stdout)
+    people = dict(
+        (email, (name, external_id))
+        for email, name, external_id in sql(
+            night.db, "SELECT email, name, external_id FROM learners"
+        )
+    )
+    matched = [r for r in rows if r["matched"]]
+    unmatched = [r for r in rows if not r["matched"]]
+    assert matched and unmatched  # the HR file leaves a tenth of the learners out
+    for row in matched:
+        assert (row["learner_name"], row["learner_id"]) == people[row["learner_email"]]
+        assert row["provider_email"] == row["learner_email"] or row["provider_email"] is None
+    for row in unmatched:
+        assert row["learner_email"] not in people
+        assert (row["learner_email"], row["learner_id"]) == (
+            row["provider_email"],
+            row["provider_learner_id"],
+        )
+
+
 def count(db, query: str) -> int:
     return sql(db, query)[0][0]
 
