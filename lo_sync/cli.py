@@ -372,3 +372,8 @@ def invoke(argv: list[str]) -> int:
 
 def main() -> None:
     cli(prog_name="lo-sync")
+
+
+from lo_sync.cli_report import report  # noqa: E402  (its own module, to keep this one thin)
+
+cli.add_command(report)

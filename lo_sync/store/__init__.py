@@ -15,6 +15,7 @@ both and a dry run cannot change the file or create a missing one.
     store.progress   statistics staging, diff, apply            (progress.py)
     store.learners   the company's learners                     (learners.py)
     store.reports    statistics read back                       (reports.py)
+    store.dashboard  the HTML dashboard's figures               (dashboard.py)
 
 A staging run is an object of its own (`store.catalog.stage(provider)`), which
 owns what it has staged and finishes into a diff that can be applied. Under the
@@ -34,6 +35,7 @@ from lo_sync.errors import DatabaseBusy
 from lo_sync.store import database
 from lo_sync.store.archive import Archive
 from lo_sync.store.catalog import Catalog, CatalogDiff, CatalogStage
+from lo_sync.store.dashboard import Dashboard
 from lo_sync.store.database import DEFAULT_BUSY_TIMEOUT, disk_trouble, missing_folder
 from lo_sync.store.drift import Drift
 from lo_sync.store.learners import Learners
@@ -87,6 +89,7 @@ class Store:
         self.progress = Progress(self.conn)
         self.learners = Learners(self.conn)
         self.reports = Reports(self.conn)
+        self.dashboard = Dashboard(self.conn)
         # What the operator should hear about the file itself; the CLI prints them.
         self.warnings: tuple[str, ...] = ()
 
