@@ -33,11 +33,13 @@ def report(app: App, html_file: Path):
     with app.store(write=False) as store:
         figures = collect(store)
     if figures.empty:
-        app.reporter.line(f"{app.reporter.stamp()}nothing to report yet: {path} holds no course and no statistics")
+        said = f"nothing to report yet: {path} holds no course and no statistics"
+        app.reporter.line(app.reporter.stamp() + said)
         return
     write_page(html_file, render(figures))
     if not app.reporter.quiet:
-        app.reporter.line(
-            f"{app.reporter.stamp()}report: {html_file} ({len(figures.courses):,} courses with statistics, "
+        said = (
+            f"report: {html_file} ({len(figures.courses):,} courses with statistics, "
             f"figures as of {figures.as_of})"
         )
+        app.reporter.line(app.reporter.stamp() + said)

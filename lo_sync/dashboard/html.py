@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from html import escape
 
-from lo_sync.dashboard.charts import MONTH_NAMES, completions_chart, top_courses_chart
 from lo_sync.dashboard.assets import SCRIPT, STYLE
+from lo_sync.dashboard.charts import MONTH_NAMES, completions_chart, top_courses_chart
 from lo_sync.dashboard.figures import Figures
 
 CSP = (
@@ -121,7 +121,7 @@ def _before(count: int) -> str:
 def _course_table(courses: list[dict]) -> str:
     heads = "".join(
         f'<th data-key="{key}"{" data-num" if numeric else ""}'
-        f"{_SORTED if key == SORTED_BY else ''} title=\"{HINTS.get(key, heading)}\""
+        f'{_SORTED if key == SORTED_BY else ""} title="{HINTS.get(key, heading)}"'
         f' scope="col">{heading}</th>'
         for key, heading, numeric in COLUMNS
     )
