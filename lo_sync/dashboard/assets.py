@@ -65,7 +65,7 @@ border-radius:4px}
 @media (max-width:600px){main{padding:18px 10px 40px}h1{font-size:1.55rem}
 .card dd{font-size:1.3rem}table{font-size:.8rem}th,td{padding:5px 7px}
 #courses td:first-child{min-width:11em}
-svg .label{font-size:19px}svg .value,svg .axis{font-size:17px}}
+svg .label{font-size:19px}svg .value,svg .axis{font-size:16px}}
 """
 
 SCRIPT = """

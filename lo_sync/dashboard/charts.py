@@ -29,7 +29,7 @@ def completions_chart(months: list[tuple[str, int]]) -> str:
             f'<line x1="{left}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{tick:,}</text>'
         )
-    every = max(1, -(-len(months) // 8))  # at most eight month labels
+    every = max(1, -(-len(months) // 6))  # at most six month labels: they fit on a phone
     for i, (month, count) in enumerate(months):
         bar_h = plot_h * count / scale_top
         x = left + i * slot + slot * 0.15
@@ -80,7 +80,7 @@ def top_courses_chart(courses: list[dict]) -> str:
 def _svg(ident: str, height: int, summary: str, parts: list[str]) -> str:
     return (
         f'<svg id="{ident}" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(summary)}" xmlns="http://www.w3.org/2000/svg">'
+        f'aria-label="{escape(summary)}">'
         f"<title>{escape(summary)}</title>{''.join(parts)}</svg>"
     )
 

@@ -63,12 +63,13 @@ def render(figures: Figures) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f"<title>Learning dashboard, {escape(figures.as_of[:10])}</title>"
             f"<style>{STYLE}</style></head>\n<body><main>"
-            '<header><h1>Learning dashboard</h1><p class="asof">Figures as of '
+            '<header><h1>Learning dashboard</h1><p class="asof" id="as-of-line">Figures as of '
             f'<time id="as-of" datetime="{escape(figures.as_of)}">{as_of}</time> '
             f"({escape(figures.as_of_source)}). {who} "
             f"Written {_when(figures.written_at)}.</p></header>\n",
             _headline(figures),
-            '<section class="charts"><figure><figcaption>Completions per month</figcaption>',
+            '<section class="charts" id="charts">',
+            "<figure><figcaption>Completions per month</figcaption>",
             completions_chart(figures.months),
             _before(figures.completions_before),
             "</figure><figure><figcaption>Most-followed courses "
