@@ -55,6 +55,7 @@ tbody tr:nth-child(even){background:#fafbfc}
 .controls input{font:inherit;padding:5px 9px;border:1px solid #c4ccd6;border-radius:6px;
 width:20em;max-width:100%}
 #shown{color:var(--muted);font-size:.9rem}
+.narrow{display:none}
 #runs td:nth-child(5){color:var(--muted);font-size:.85rem;min-width:18em}
 .status{font-weight:600}.ok .status{color:#15803d}
 .failed .status,.refused .status,.interrupted .status{color:#b91c1c}
@@ -62,7 +63,7 @@ width:20em;max-width:100%}
 word-break:break-all}
 code{font:.9em ui-monospace,Menlo,Consolas,monospace;background:#eef1f5;padding:1px 4px;
 border-radius:4px}
-@media (max-width:600px){main{padding:18px 10px 40px}h1{font-size:1.55rem}
+@media (max-width:600px){main{padding:18px 10px 40px}.narrow{display:block}h1{font-size:1.55rem}
 .card dd{font-size:1.3rem}table{font-size:.8rem}th,td{padding:5px 7px}
 #courses td:first-child{min-width:11em}
 svg .label{font-size:19px}svg .value,svg .axis{font-size:16px}}

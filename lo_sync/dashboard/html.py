@@ -136,6 +136,7 @@ def _course_table(courses: list[dict]) -> str:
         '<div class="controls" id="controls" hidden><label>Filter <input id="filter" '
         'type="search" placeholder="title, id or provider"></label>'
         '<span id="shown" aria-live="polite"></span></div>'
+        '<p class="note narrow">Swipe the table sideways for every column.</p>'
         f'<div class="scroll"><table id="courses"><thead><tr>{heads}</tr></thead>'
         f"<tbody>\n{body}\n</tbody></table></div></section>\n"
     )
