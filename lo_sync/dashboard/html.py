@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from html import escape
 
-from lo_sync.dashboard.assets import SCRIPT, STYLE
+from lo_sync.dashboard.assets import HEAD_SCRIPT, SCRIPT, STYLE
 from lo_sync.dashboard.charts import MONTH_NAMES, completions_chart, top_courses_chart
 from lo_sync.dashboard.figures import Figures
 
@@ -62,7 +62,7 @@ def render(figures: Figures) -> str:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f"<title>Learning dashboard, {escape(figures.as_of[:10])}</title>"
-            f"<style>{STYLE}</style></head>\n<body><main>"
+            f"<script>{HEAD_SCRIPT}</script><style>{STYLE}</style></head>\n<body><main>"
             '<header><h1>Learning dashboard</h1><p class="asof" id="as-of-line">Figures as of '
             f'<time id="as-of" datetime="{escape(figures.as_of)}">{as_of}</time> '
             f"({escape(figures.as_of_source)}). {who} "
@@ -135,7 +135,8 @@ def _course_table(courses: list[dict]) -> str:
         "average progress over every enrollment; average score over those scored.</p>"
         '<div class="controls" id="controls" hidden><label>Filter <input id="filter" '
         'type="search" placeholder="title, id or provider"></label>'
-        '<span id="shown" aria-live="polite"></span></div>'
+        '<span id="shown" aria-live="polite"></span>'
+        '<button id="more" type="button" hidden></button></div>'
         '<p class="note narrow">Swipe the table sideways for every column.</p>'
         f'<div class="scroll"><table id="courses"><thead><tr>{heads}</tr></thead>'
         f"<tbody>\n{body}\n</tbody></table></div></section>\n"

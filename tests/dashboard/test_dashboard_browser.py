@@ -97,7 +97,7 @@ def test_the_script_sorts_the_table_the_address_asks_for_and_the_charts_are_draw
     titles = [r["title"].text for r in table.records()]
     assert HOSTILE in titles  # shown as the text it is; no script of its own ran
     assert [t for t, _ in dom.tags if t == "img"] == []
-    assert len([t for t, _ in dom.tags if t == "script"]) == 1
+    assert len([t for t, _ in dom.tags if t == "script"]) == 2  # ours
 
     shot = tmp_path / "desktop.png"
     chromium(report.as_uri(), f"--screenshot={shot}", "--window-size=1280,2000")
@@ -151,3 +151,36 @@ def test_on_a_phone_nothing_overflows_sideways(report, chromium, tmp_path):
     chromium(phone.as_uri(), f"--screenshot={shot}", "--window-size=390,2400")
     assert png_size(shot) == (390, 2400)
     keep(shot, "phone.png")
+
+
+def test_a_long_table_shows_its_first_rows_and_a_button_for_the_rest(chromium, tmp_path):
+    # Built in-process: the simulator's catalog is too small to pass the limit.
+    from lo_sync.dashboard import Figures, render
+    from lo_sync.dashboard.assets import LIMIT
+
+    courses = [
+        {"provider": "coursera", "course": f"C{i:04d}", "title": f"Course {i}", "archived": 0,
+         "learners_enrolled": 3, "learners_started": 2, "learners_completed": i % 3,
+         "completion_rate_percent": 50.0, "average_progress_percent": 40.0,
+         "average_score_percent": None, "time_spent_minutes": 90.0}
+        for i in range(LIMIT + 50)
+    ]  # fmt: skip
+    figures = Figures(
+        as_of="2026-12-02T03:00:00Z", as_of_source="the end of the last sync-stats run",
+        written_at="2026-12-02T08:00:00Z", company_only=False, providers=[], courses=courses,
+        months=[], completions_before=0, unmatched=0, unmatched_examples=[], runs=[],
+    )  # fmt: skip
+    page = tmp_path / "long.html"
+    page.write_text(render(figures), encoding="utf-8")
+
+    dom = Page(chromium(f"{page.as_uri()}#sort=learners_completed&dir=desc", "--dump-dom"))
+
+    table = dom.table("courses")
+    visible = [r for r, a in zip(table.records(), table.row_attrs, strict=True)
+               if "hidden" not in a]  # fmt: skip
+    assert len(visible) == LIMIT and len(table.rows) == LIMIT + 50
+    # The rows shown are the first of the sorted order: every course with 2 completed.
+    assert {r["learners_completed"].text for r in visible[: (LIMIT + 50) // 3]} == {"2"}
+    assert dom.text_of("shown") == f"showing {LIMIT} of {LIMIT + 50} courses"
+    assert "hidden" not in dom.attrs_of("more") and dom.text_of("more") == f"Show all {LIMIT + 50}"
+    assert "limited" not in dom.root_attrs.get("class", "")
