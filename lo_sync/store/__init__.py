@@ -16,6 +16,7 @@ both and a dry run cannot change the file or create a missing one.
     store.learners   the company's learners                     (learners.py)
     store.reports    statistics read back                       (reports.py)
     store.exports    streaming exports for downstream systems   (exports.py)
+    store.dashboard  the HTML dashboard's figures               (dashboard.py)
 
 A staging run is an object of its own (`store.catalog.stage(provider)`), which
 owns what it has staged and finishes into a diff that can be applied. Under the
@@ -35,6 +36,7 @@ from lo_sync.errors import DatabaseBusy
 from lo_sync.store import database
 from lo_sync.store.archive import Archive
 from lo_sync.store.catalog import Catalog, CatalogDiff, CatalogStage
+from lo_sync.store.dashboard import Dashboard
 from lo_sync.store.database import DEFAULT_BUSY_TIMEOUT, disk_trouble, missing_folder
 from lo_sync.store.drift import Drift
 from lo_sync.store.exports import Exports
@@ -90,6 +92,7 @@ class Store:
         self.learners = Learners(self.conn)
         self.reports = Reports(self.conn)
         self.exports = Exports(self.conn)
+        self.dashboard = Dashboard(self.conn)
         # What the operator should hear about the file itself; the CLI prints them.
         self.warnings: tuple[str, ...] = ()
 
