@@ -12,6 +12,7 @@ import click
 
 from lo_sync import __version__, jobs, sync
 from lo_sync.cli_learners import learners
+from lo_sync.cli_search import search
 from lo_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
@@ -352,3 +353,4 @@ def main() -> None:
 
 
 cli.add_command(learners)
+cli.add_command(search)
