@@ -54,5 +54,5 @@ def search(app: App, query, providers, language, include_archived, limit, fmt):
             return
         # The document stays what a script expects (JSON `[]`, no CSV rows); the
         # note goes where a person reads it.
-        click.echo(note, err=True)
+        app.reporter.warn(note)
     write_rows(app.reporter, rows if fmt == "json" else flat(rows), fmt, title=f"search {query}")
