@@ -4,8 +4,8 @@ The index is sqlite-utils' own shape (`db["courses"].enable_fts(...)`): an FTS5
 table `courses_fts` whose content is `courses`, kept current by the triggers
 sqlite-utils creates on `courses`. It is the shape Datasette detects, so its
 search box works on the file too. The triggers fire inside the statement that
-changes a course, so the index changes in the catalog's own transaction (created,
-updated, marked missing, archived, restored) and a rollback takes both back.
+changes a course, so the index changes in the catalog's own transaction and a
+rollback takes both back.
 
 What is indexed, and why:
 
@@ -21,7 +21,8 @@ What is indexed, and why:
 The tokenizer is unicode61 with remove_diacritics 2: case and accents are folded
 (`equipe` finds `équipe`, `GESTION` finds `Gestion`). Archived courses stay in
 the index; the query leaves them out by reading `courses.archived`, so archiving
-or restoring needs nothing of the index but the trigger's re-indexing of the row.
+and restoring (store/archive.py) change nothing the index holds, and the update
+trigger, which fires only when an indexed column is written, leaves it alone.
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ WEIGHTS = (10.0, 1.0, 5.0)
 # connection the store opens; readers of the file never need it).
 PLAIN_TEXT = "lo_sync_plain_text"
 
-# Elements whose content is not text a reader sees, then tags and comments. A `<`
-# that does not start a tag ("a < b") is text and stays.
-_HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^>]*>", re.DOTALL)
+# Elements whose content is not text a reader sees, comments, and tags, in one pass
+# (it runs for every created or updated course). A `<` that does not start a tag
+# ("a < b") is text and stays.
+_MARKUP = re.compile(
+    r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|</?[A-Za-z][^>]*>", re.IGNORECASE | re.DOTALL
+)
 
 
 def plain_text(markup: str | None) -> str | None:
@@ -57,8 +60,10 @@ def plain_text(markup: str | None) -> str | None:
         return None
     if "<" not in markup and "&" not in markup:
         return markup
-    text = _TAG.sub(" ", _HIDDEN.sub(" ", markup))
-    return " ".join(html.unescape(text).split())
+    text = _MARKUP.sub(" ", markup)
+    if "&" in text:
+        text = html.unescape(text)
+    return " ".join(text.split())
 
 
 def register(conn: sqlite3.Connection) -> None:
@@ -70,6 +75,16 @@ def plain_text_of(column: str) -> str:
     return f"{PLAIN_TEXT}({column})"
 
 
+_UPDATE_TRIGGER = f"""
+CREATE TRIGGER courses_au AFTER UPDATE OF {", ".join(FTS_COLUMNS)} ON courses BEGIN
+  INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {", ".join(FTS_COLUMNS)})
+    VALUES ('delete', old.rowid, {", ".join(f"old.{c}" for c in FTS_COLUMNS)});
+  INSERT INTO {FTS_TABLE} (rowid, {", ".join(FTS_COLUMNS)})
+    VALUES (new.rowid, {", ".join(f"new.{c}" for c in FTS_COLUMNS)});
+END
+"""
+
+
 def build_index(db: sqlite_utils.Database) -> None:
     """Add `description_text`, fill it, and build the index with its triggers over
     the courses already stored. Inside the caller's transaction (sqlite-utils runs a
@@ -78,6 +93,13 @@ def build_index(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE courses ADD COLUMN description_text TEXT")
     db.execute(f"UPDATE courses SET description_text = {plain_text_of('description')}")
     db["courses"].enable_fts(FTS_COLUMNS, create_triggers=True, tokenize=TOKENIZE)
+    # sqlite-utils' update trigger re-indexes a row on any UPDATE; ours only when an
+    # indexed column is written. Presence and archiving change no indexed text, and
+    # they run one statement a course: FTS5 flushes its pending terms at the end of
+    # every statement, so re-indexing there would write a segment per course.
+    # Same name, so sqlite-utils still sees the index's triggers as complete.
+    db.execute("DROP TRIGGER courses_au")
+    db.execute(_UPDATE_TRIGGER)
 
 
 class Search:

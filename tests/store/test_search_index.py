@@ -87,6 +87,22 @@ def test_an_archived_course_is_left_out_unless_asked_for_and_back_when_restored(
     assert_index_matches_courses(store.conn)
 
 
+def test_archiving_and_presence_leave_the_index_untouched(store):
+    # The update trigger fires only when an indexed column is written: archive and
+    # presence run one statement a course, and FTS5 writes a segment per statement.
+    courses = [oc_course(i, title=f"Maîtrisez les réseaux {i}") for i in range(1, 41)]
+    catalog(store, OC, courses)
+    index = "SELECT * FROM courses_fts_data ORDER BY id"
+    before = store.conn.execute(index).fetchall()
+
+    catalog(store, OC, courses[:37])  # three go missing
+    assert archive(store, OC).counts == {"archived": 3, "restored": 0}
+
+    assert store.conn.execute(index).fetchall() == before
+    assert len(found(store, '"reseaux"', limit=100)) == 37
+    assert_index_matches_courses(store.conn)
+
+
 def test_a_catalog_change_that_rolls_back_leaves_the_index_as_it_was(store, monkeypatch):
     catalog(store, OC, [oc_course(1, title="Analysez des données avec Excel")])
 
