@@ -301,3 +301,21 @@ def test_query_rules():
     assert fts_query("c++ NEAR(") == '"c++" "NEAR("'
     with pytest.raises(InputError):
         fts_query("")
+
+
+@pytest.mark.parametrize("code", ["fr;--", "x", "f" * 40, "fr_FR"])
+def test_a_language_that_is_not_a_code_is_refused(db, code):
+    result = search(db, "python", "--language", code)
+
+    assert result.exit_code == 2
+    [line] = unstamped(result.stderr)
+    assert "is not a language code" in line
+
+
+def test_a_title_in_japanese_is_one_word_found_by_its_beginning_with_a_star(db):
+    # unicode61 has no dictionary: a run of CJK characters is one token.
+    japanese = having_every_word(db, "データサイエンス入門")
+    assert japanese
+
+    assert keys(found(db, "データ*", "--limit", "1000")) == japanese
+    assert found(db, "データ") == []
