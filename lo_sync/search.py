@@ -29,6 +29,7 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
 OPERATORS = ("AND", "OR", "NOT")
 # A language code as the catalog stores them: `fr`, `pt-BR`, `zh-CN`.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 
@@ -38,7 +39,8 @@ def fts_query(query: str) -> str:
         raise InputError(
             f"the search query is {len(query):,} characters long; at most {MAX_QUERY_CHARS}"
         )
-    parts = query.split('"')
+    # A control character is no word, and a NUL would end FTS5's reading of a quote.
+    parts = _CONTROL.sub(" ", query).split('"')
     if len(parts) % 2 == 0:
         raise InputError(f"the search query {query!r} has an unbalanced double quote")
     terms: list[str] = []

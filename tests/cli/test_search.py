@@ -299,6 +299,7 @@ def test_query_rules():
     assert fts_query("pyth* OR sql") == '"pyth"* OR "sql"'
     assert fts_query('"machine learning" -') == '"machine learning"'
     assert fts_query("c++ NEAR(") == '"c++" "NEAR("'
+    assert fts_query("gestion\x00projet\tagile") == '"gestion" "projet" "agile"'
     with pytest.raises(InputError):
         fts_query("")
 
