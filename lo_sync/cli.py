@@ -14,6 +14,7 @@ from lo_sync import __version__, jobs, sync
 from lo_sync.cli_learners import learners
 from lo_sync.cli_ops import export, learners_unmatched, status
 from lo_sync.cli_report import report
+from lo_sync.cli_search import search
 from lo_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
@@ -358,3 +359,4 @@ cli.add_command(status)
 cli.add_command(export)
 learners.add_command(learners_unmatched)
 cli.add_command(report)
+cli.add_command(search)

@@ -17,6 +17,7 @@ both and a dry run cannot change the file or create a missing one.
     store.reports    statistics read back                       (reports.py)
     store.exports    streaming exports for downstream systems   (exports.py)
     store.dashboard  the HTML dashboard's figures               (dashboard.py)
+    store.search     the catalog's full-text index, queried     (search.py)
 
 A staging run is an object of its own (`store.catalog.stage(provider)`), which
 owns what it has staged and finishes into a diff that can be applied. Under the
@@ -51,6 +52,7 @@ from lo_sync.store.schema import (
     progress_values,
     utc_now,
 )
+from lo_sync.store.search import Search
 
 __all__ = [
     "COURSE_FIELDS",
@@ -93,6 +95,7 @@ class Store:
         self.reports = Reports(self.conn)
         self.exports = Exports(self.conn)
         self.dashboard = Dashboard(self.conn)
+        self.search = Search(self.conn)
         # What the operator should hear about the file itself; the CLI prints them.
         self.warnings: tuple[str, ...] = ()
 

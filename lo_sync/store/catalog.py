@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lo_sync.store.schema import COURSE_FIELDS, COURSE_KEY, STAGED_COURSE, typed
+from lo_sync.store.search import plain_text_of
 from lo_sync.store.sql import (
     MISSING_FROM_LISTING,
     RETURNED_TO_LISTING,
@@ -202,14 +203,18 @@ class CatalogDiff:
             f" in_library, added_at) SELECT ?, ?, s.external_id, 1, 1, ? {_NEW}",
             (group, provider, now, provider),
         )
+        # The search index (store/search.py) reads the description as plain text,
+        # written here beside it; the index's triggers follow in the same statement.
         self.conn.execute(
             f"INSERT INTO courses (provider, external_id, {', '.join(COURSE_FIELDS)}, "
-            "first_seen_at, last_seen_at, updated_at) "
-            f"SELECT ?, s.external_id, {qualified('s', COURSE_FIELDS)}, ?, ?, ? {_NEW}",
+            "description_text, first_seen_at, last_seen_at, updated_at) "
+            f"SELECT ?, s.external_id, {qualified('s', COURSE_FIELDS)}, "
+            f"{plain_text_of('s.description')}, ?, ?, ? {_NEW}",
             (provider, now, now, now, provider),
         )
         self.conn.execute(
             f"UPDATE courses SET {', '.join(f'{f} = s.{f}' for f in COURSE_FIELDS)}, "
+            f"description_text = {plain_text_of('s.description')}, "
             "last_seen_at = ?, updated_at = ? FROM stage_courses s "
             "WHERE courses.provider = ? AND courses.external_id = s.external_id "
             f"AND ({differs(COURSE_FIELDS, 's', 'courses')})",

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from lo_sync.store.search import build_index
+
 COURSE_FIELDS = (
     "title", "description", "url", "image_url", "language", "duration_minutes",
     "status", "content_type", "skills", "level", "provider_updated_at", "parent_external_id",
@@ -268,6 +270,13 @@ ALTER TABLE sync_runs ADD COLUMN new_in_data INTEGER;
             PRIMARY KEY (provider, kind, finding, field, value)
         );
 """
+
+
+@migrations()
+def m005_search(db: sqlite_utils.Database) -> None:
+    """The catalog's full-text index (store/search.py), built over the courses stored
+    before it and kept current from then on by the triggers it creates."""
+    build_index(db)
 
 
 @migrations()
