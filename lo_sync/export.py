@@ -11,16 +11,15 @@ import csv
 import io
 import itertools
 import json
-import os
 import re
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from lo_sync.errors import InputError
+from lo_sync.files import replaced_atomically
 from lo_sync.report import spreadsheet_cell
 from lo_sync.store import Store
 
@@ -106,41 +105,6 @@ def write_jsonl(out: TextIO, names: Sequence[str], rows: Iterable[Sequence]) -> 
     return count
 
 
-@contextmanager
-def atomic_output(path: Path) -> Iterator[TextIO]:
-    """A text stream whose content replaces `path` only once all of it is written.
-
-    It is written to an owner-only temporary file beside `path` (mkstemp: mode 0600,
-    O_EXCL), then renamed over it, so a reader never sees half an export and a failed
-    export leaves yesterday's file as it was. A symbolic link at `path` is refused.
-    """
-    what = f"export file {path}"
-    if path.is_symlink():
-        raise InputError(
-            f"{what} is a symbolic link; lo-sync does not write through links "
-            "(remove it: lo-sync creates the file itself)"
-        )
-    if path.exists() and not path.is_file():
-        raise InputError(f"{what} is not a regular file; lo-sync will not replace it")
-    folder = path.parent
-    if not folder.is_dir():
-        raise InputError(f"cannot write {what}: the folder {folder} does not exist")
-    try:
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"cannot create {what}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        # rename never follows a link: one planted since the check is replaced, not written.
-        os.replace(temp, path)
-    except OSError as exc:
-        with suppress(OSError):
-            os.unlink(temp)
-        raise InputError(f"cannot write {what}: {exc.strerror or exc}") from None
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp)
-        raise
+def atomic_output(path: Path) -> AbstractContextManager[TextIO]:
+    """A stream whose content replaces `path` once the whole export is written."""
+    return replaced_atomically(path, "export file")

@@ -11,7 +11,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TextIO
 
 from lo_sync.errors import InputError
 
@@ -52,3 +56,55 @@ def write_private(path: Path, text: str, what: str) -> None:
         raise InputError(f"cannot write {what} {path}: {exc.strerror}") from None
     finally:
         os.close(fd)
+
+
+def check_replaceable(path: Path, what: str) -> None:
+    """Refuse, in one line, a `path` lo-sync must not replace: in a missing folder, a
+    symbolic link, anything but a regular file. `what` names the file (`the report`)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"cannot write {what} {path}: no folder {folder}")
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot write {what} {path}: {exc.strerror}") from None
+    if stat.S_ISLNK(mode):
+        raise InputError(
+            f"{what} {path} is a symbolic link; lo-sync does not write through links "
+            "(remove it: lo-sync creates the file itself)"
+        )
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{what} {path} is not a regular file; lo-sync will not replace it")
+
+
+@contextmanager
+def replaced_atomically(path: Path, what: str) -> Iterator[TextIO]:
+    """A text stream whose content replaces `path` only once all of it is written.
+
+    It goes to an owner-only temporary file beside `path` (mkstemp: mode 0600, O_EXCL),
+    which is then renamed over it: a reader (a mail job attaching last night's report, a
+    loader reading an export) sees the old file or the new one, never half of one, and a
+    failed write leaves the old file as it was.
+    """
+    check_replaceable(path, what)
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot create {what} {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        # rename never follows a link: one planted since the check is replaced, not written.
+        os.replace(temp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise InputError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise
