@@ -211,6 +211,7 @@ def learners_import(app: App, csv_file: Path, dry_run: bool, encoding: str | Non
 @global_options
 @provider_option
 @click.option("--course", metavar="ID", help="One line per learner for this course's external id.")
+@click.option("--session", metavar="NAME", help="One line per learner of this program session.")
 @click.option(
     "--format",
     "fmt",
@@ -219,10 +220,16 @@ def learners_import(app: App, csv_file: Path, dry_run: bool, encoding: str | Non
     show_default=True,
 )
 @click.pass_obj
-def stats(app: App, providers, course, fmt):
+def stats(app: App, providers, course, session, fmt):
     """Show learning statistics per course (started, completed, average progress, time spent)."""
     from lo_sync.report import statistics_rows, write_rows
 
+    if session is not None:
+        if course or providers:
+            raise InputError("--session takes neither --course nor --provider")
+        from lo_sync.cli_sessions import session_stats
+
+        return session_stats(app, session, fmt)
     path = app.db_path()
     if not path.exists():
         raise InputError(f"no database at {path} yet; run `lo-sync sync-stats` first")
@@ -372,3 +379,8 @@ def invoke(argv: list[str]) -> int:
 
 def main() -> None:
     cli(prog_name="lo-sync")
+
+
+from lo_sync.cli_sessions import sessions  # noqa: E402  (each command group registers here)
+
+cli.add_command(sessions)

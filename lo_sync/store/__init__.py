@@ -15,6 +15,7 @@ both and a dry run cannot change the file or create a missing one.
     store.progress   statistics staging, diff, apply            (progress.py)
     store.learners   the company's learners                     (learners.py)
     store.reports    statistics read back                       (reports.py)
+    store.sessions   program sessions, their cohorts, progress  (sessions.py)
 
 A staging run is an object of its own (`store.catalog.stage(provider)`), which
 owns what it has staged and finishes into a diff that can be applied. Under the
@@ -47,6 +48,7 @@ from lo_sync.store.schema import (
     progress_values,
     utc_now,
 )
+from lo_sync.store.sessions import Sessions
 
 __all__ = [
     "COURSE_FIELDS",
@@ -87,6 +89,7 @@ class Store:
         self.progress = Progress(self.conn)
         self.learners = Learners(self.conn)
         self.reports = Reports(self.conn)
+        self.sessions = Sessions(self.conn)
         # What the operator should hear about the file itself; the CLI prints them.
         self.warnings: tuple[str, ...] = ()
 
