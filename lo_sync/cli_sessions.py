@@ -35,9 +35,9 @@ def sessions_import(app: App, yaml_file: Path, dry_run: bool):
     from lo_sync import sessions as program
 
     read = program.read_sessions_file(yaml_file)
-    program.refuse(read)
     path = app.db_path()
     if not path.exists():
+        program.refuse(read)
         raise InputError(f"no database at {path} yet; run `lo-sync sync-catalog` first")
     with app.store(write=not dry_run) as store:
         warnings = program.check_catalog(store, read)

@@ -177,7 +177,6 @@ def _session(read: SessionsFile, node: yaml.Node) -> Session | None:
     if not isinstance(node, yaml.MappingNode):
         read.problem(node, "a session: expected a mapping with name, group and courses")
         return None
-    before = len(read.problems)
     values = _pairs(read, node, SESSION_KEYS)
     if "name" not in values:
         read.problem(node, "a session without a name")
@@ -194,7 +193,9 @@ def _session(read: SessionsFile, node: yaml.Node) -> Session | None:
         read.problem(values["end"], f"{label}ends on {end}, before it starts on {start}")
     courses, course_lines = _courses(read, values.get("courses"), node, label)
     cohort = _cohort(read, values.get("cohort"), label)
-    if len(read.problems) > before or name is None or group is None:
+    # A session with problems is still returned, so that the catalog check names the
+    # rest of them too; `refuse` stops the import whenever there is any.
+    if name is None or group is None:
         return None
     stored = StoredSession(name, group, start, end, tuple(courses), tuple(sorted(cohort)))
     return Session(stored, line, tuple(course_lines))
