@@ -13,22 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from lo_sync.cli import cli
-from lo_sync.simulator import Simulator, SimulatorConfig
-from tests.helpers.e2e import run_cli, write_config
-
-SMALL = SimulatorConfig(
-    coursera_contents=120,
-    openclassrooms_courses=60,
-    coursera_enrollments=600,
-    openclassrooms_progress=300,
-)
-EXAMPLE = Path(__file__).resolve().parents[2] / "sessions.example.yaml"
-
-
-def night(config: Path) -> None:
-    for command in ("sync-catalog", "archive", "sync-stats"):
-        result = run_cli(config, command)
-        assert result.code == 0, result.stderr
+from lo_sync.simulator import Simulator
+from tests.helpers.e2e import write_config
+from tests.helpers.sessions import SMALL, night
 
 
 @pytest.fixture(scope="session")
@@ -63,12 +50,3 @@ def lo(filled_db, tmp_path) -> Lo:
     db = tmp_path / "lo-sync.db"
     shutil.copy(filled_db, db)
     return Lo(db)
-
-
-def session_tables(db: Path) -> list:
-    """Every row of the session tables, in key order: what must not move."""
-    with sqlite3.connect(db) as conn:
-        return [
-            conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-            for table in ("program_sessions", "session_courses", "session_learners")
-        ]

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from lo_sync.sessions import MAX_COURSES, MAX_FILE_BYTES
-from tests.sessions.conftest import EXAMPLE, session_tables
+from tests.helpers.sessions import EXAMPLE, session_tables
 
 ONE = """\
 sessions:

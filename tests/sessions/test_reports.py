@@ -6,29 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-
-def yaml_of(*sessions: dict) -> str:
-    lines = ["sessions:"]
-    for s in sessions:
-        lines += [f"  - name: {s['name']}", "    group: Sales Academy"]
-        lines += [f"    {k}: {s[k]}" for k in ("start", "end") if s.get(k)]
-        lines += ["    courses:"] + [f"      - {p}: '{e}'" for p, e in s["courses"]]
-        if s.get("cohort"):
-            lines += ["    cohort:"] + [f"      - {email}" for email in s["cohort"]]
-    return "\n".join(lines) + "\n"
+from tests.helpers.sessions import day, yaml_of
 
 
 def imported(lo, *sessions: dict) -> None:
     result = lo("sessions", "import", str(lo.write("s.yaml", yaml_of(*sessions))))
     assert result.exit_code == 0, result.output
-
-
-def day(offset: int) -> str:
-    return (datetime.now(UTC).date() + timedelta(days=offset)).isoformat()
 
 
 # --- sessions list --------------------------------------------------------------------------
