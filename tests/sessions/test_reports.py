@@ -202,6 +202,19 @@ def test_an_unknown_session_is_one_line_and_exit_2(lo):
     ]
 
 
+def test_stats_session_on_a_missing_database_is_exit_2_and_creates_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from lo_sync.cli import cli
+
+    db = tmp_path / "none.db"
+    result = CliRunner().invoke(cli, ["--db", str(db), "stats", "--session", "S"])
+
+    assert result.exit_code == 2
+    assert "no program session 'S' (none imported yet)" in result.stderr
+    assert not db.exists()
+
+
 def test_session_does_not_mix_with_course_or_provider(lo):
     result = lo("stats", "--session", "Onboarding", "--course", "1000482")
 
