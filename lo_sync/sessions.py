@@ -28,6 +28,7 @@ MAX_COHORT = 10_000
 MAX_NAME = 200
 MAX_EMAIL = 254
 MAX_PROBLEMS_SHOWN = 10
+MAX_DEPTH = 8  # sessions > a session > courses > a course is 4 levels deep
 SESSION_KEYS = ("name", "group", "start", "end", "courses", "cohort")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -117,14 +118,24 @@ def _read_text(path: Path) -> str:
 
 
 def _compose(path: Path, text: str) -> yaml.Node | None:
-    """The document's node tree, which keeps every value's line. Aliases are refused
-    before composing: one alias repeated in a list of aliases is how a few lines of
-    YAML grow into millions of values."""
+    """The document's node tree, which keeps every value's line.
+
+    The events are read first, lazily, and two shapes are refused as soon as they
+    start: an alias (one alias repeated in a list of aliases is how a few lines of
+    YAML grow into millions of values) and nesting deeper than a sessions file has
+    (PyYAML's scanner slows with every open level: 2 MiB of `[` would take hours)."""
+    depth = 0
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 1
                 raise InputError(f"{path}:{line}: YAML aliases (*name) are not accepted here")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(f"{path}:{line}: nested too deep to be a sessions file")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -250,3 +250,13 @@ def test_a_file_without_sessions_is_refused(lo, text):
 
     assert result.exit_code == 2
     assert "sessions" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_nesting_bomb_is_refused_at_once_in_one_line(lo):
+    path = lo.write("deep.yaml", "sessions: " + "[" * 500_000 + "]" * 500_000 + "\n")
+
+    result = lo("sessions", "import", str(path))
+
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert f"{path}:1: nested too deep to be a sessions file" in result.stderr
