@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from lo_sync import __version__, jobs, sync
+from lo_sync.cli_learners import learners
 from lo_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
@@ -172,45 +173,11 @@ def check(app: App, providers):
     sys.exit(checks.exit_code(results))
 
 
-@cli.group("learners")
-def learners():
-    """The company's people, to whom provider statistics are matched."""
-
-
-@learners.command("import")
-@global_options
-@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--dry-run", is_flag=True, help="Check the file and show what would change; write nothing."
-)
-@click.option(
-    "--encoding",
-    metavar="NAME",
-    help="The file's encoding, e.g. cp1252 or latin-1. Default: UTF-8 (UTF-16 with a BOM).",
-)
-@click.pass_obj
-def learners_import(app: App, csv_file: Path, dry_run: bool, encoding: str | None):
-    """Import learners from a CSV with the columns email, external_id and name (re-importing
-    updates; other columns are ignored; comma, semicolon or tab separated)."""
-    from lo_sync.learners import import_learners, read_learners_file
-
-    read = read_learners_file(csv_file, encoding)
-    rows = read.rows
-    with app.store(write=not dry_run) as store:
-        created, updated = import_learners(store, rows, dry_run=dry_run)
-    prefix = "dry run: " if dry_run else ""
-    how = f" ({read.how_read()})" if read.how_read() else ""
-    if not app.reporter.quiet or dry_run:
-        app.reporter.line(
-            f"{prefix}learners: {len(rows):,} in file{how}, {created:,} created, "
-            f"{updated:,} updated, {len(rows) - created - updated:,} unchanged"
-        )
-
-
 @cli.command("stats")
 @global_options
 @provider_option
-@click.option("--course", metavar="ID", help="One line per learner for this course's external id.")
+@click.option("--course", metavar="ID|TITLE", help="One line per learner of this course.")
+@click.option("--learner", metavar="EMAIL|ID", help="One learner's courses at every provider.")
 @click.option("--session", metavar="NAME", help="One line per learner of this program session.")
 @click.option(
     "--format",
@@ -220,13 +187,17 @@ def learners_import(app: App, csv_file: Path, dry_run: bool, encoding: str | Non
     show_default=True,
 )
 @click.pass_obj
-def stats(app: App, providers, course, session, fmt):
-    """Show learning statistics per course (started, completed, average progress, time spent)."""
-    from lo_sync.report import statistics_rows, write_rows
+def stats(app: App, providers, course, learner, session, fmt):
+    """Show learning statistics per course (started, completed, average progress, time spent);
+    with --course, its learners; with --learner, that learner's courses; with --session,
+    where each learner of that program session stands."""
+    from lo_sync import report
 
+    if course and learner:
+        raise InputError("--course and --learner: give one of them")
     if session is not None:
-        if course or providers:
-            raise InputError("--session takes neither --course nor --provider")
+        if course or learner or providers:
+            raise InputError("--session takes none of --course, --learner, --provider")
         from lo_sync.cli_sessions import session_stats
 
         return session_stats(app, session, fmt)
@@ -234,8 +205,15 @@ def stats(app: App, providers, course, session, fmt):
     if not path.exists():
         raise InputError(f"no database at {path} yet; run `lo-sync sync-stats` first")
     with app.store(write=False) as store:
-        rows = statistics_rows(store, providers, course)
-    write_rows(app.reporter, rows, fmt, title="statistics" if not course else f"course {course}")
+        if learner:
+            report.write_learner(
+                app.reporter, report.learner_report(store, learner, providers), fmt
+            )
+        elif course:
+            report.write_course(app.reporter, report.course_report(store, providers, course), fmt)
+        else:
+            rows = report.statistics_rows(store, providers, None)
+            report.write_rows(app.reporter, rows, fmt, title="statistics")
 
 
 @cli.command("simulate")
@@ -380,6 +358,8 @@ def invoke(argv: list[str]) -> int:
 def main() -> None:
     cli(prog_name="lo-sync")
 
+
+cli.add_command(learners)
 
 from lo_sync.cli_sessions import sessions  # noqa: E402  (each command group registers here)
 

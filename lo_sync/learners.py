@@ -5,16 +5,19 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from lo_sync.errors import InputError
+from lo_sync.errors import InputError, SafetyAbort
 from lo_sync.store import Store, utc_now
 
 COLUMNS = ("email", "external_id", "name")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PROBLEMS_SHOWN = 10
+# A company of a million people is some 100 MB of CSV; past this it is not a people list.
+MAX_FILE_BYTES = 256 * 1024 * 1024
 # What HR tools and spreadsheets separate columns with; the header tells which one.
 DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -116,6 +119,13 @@ def read_learners_file(path: Path, encoding: str | None = None) -> LearnersFile:
 
 def _read_bytes(path: Path) -> bytes:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"{path}: {size / 1024 / 1024:,.0f} MiB, above the "
+                f"{MAX_FILE_BYTES // 1024 // 1024} MiB a people list may take; "
+                "is it the right file?"
+            )
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
@@ -187,18 +197,102 @@ def _delimiter(path: Path, text: str) -> str:
     )
 
 
-def import_learners(store: Store, rows: list[dict], dry_run: bool) -> tuple[int, int]:
-    """(created, updated). Learners are keyed by lower-cased e-mail."""
-    if dry_run:
-        existing = store.learners.by_email()
-        created = sum(1 for r in rows if r["email"] not in existing)
-        updated = sum(
-            1
-            for r in rows
-            if r["email"] in existing
-            and (existing[r["email"]]["external_id"], existing[r["email"]]["name"])
-            != (r["external_id"], r["name"])
+DEFAULT_MAX_LEFT = "10%"
+LEFT_SHOWN = 5
+_MAX_LEFT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+def parse_max_left(text: str) -> tuple[float, bool]:
+    """'15' → (15, False): at most 15 people; '10%' → (10, True): at most 10% of them."""
+    match = _MAX_LEFT.match(text or "")
+    value = float(match.group(1)) if match else -1
+    if not match or (not match.group(2) and value != int(value)) or value > 1e9:
+        raise InputError(f"--max-left {text!r}: expected a count like 25 or a share like 10%")
+    return value, bool(match.group(2))
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do: counts, and who would be marked as left (--replace)."""
+
+    in_file: int
+    created: int = 0
+    updated: int = 0
+    back: int = 0  # had left, and are in the file again
+    leaving: list[str] = field(default_factory=list)  # e-mails, sorted
+    at_company: int = 0  # people at the company before the import
+    refusal: SafetyAbort | None = None
+
+    @property
+    def unchanged(self) -> int:
+        return self.in_file - self.created - self.updated - self.back
+
+    def summary(self, how: str = "", dry_run: bool = False) -> str:
+        back = f", {self.back:,} back" if self.back else ""
+        line = (
+            f"learners: {self.in_file:,} in file{how}, {self.created:,} created, "
+            f"{self.updated:,} updated{back}, {self.unchanged:,} unchanged"
         )
-        return created, updated
+        if self.leaving or self.refusal:
+            sample = ", ".join(self.leaving[:LEFT_SHOWN])
+            more = len(self.leaving) - LEFT_SHOWN
+            line += f", {len(self.leaving):,} {'to be marked' if dry_run else 'marked'} as left"
+            line += f" ({sample}{f' and {more:,} more' if more > 0 else ''})" if sample else ""
+        return line
+
+
+def plan_import(
+    store: Store,
+    rows: list[dict],
+    replace: bool = False,
+    max_left: str = DEFAULT_MAX_LEFT,
+    force: bool = False,
+) -> ImportPlan:
+    """Compare the file with the people stored. With `replace`, the file is the whole
+    company: everyone absent from it would be marked as left, unless that is more
+    than `max_left` of the people at the company (a file cut short, the wrong
+    export), which refuses the whole import unless `force`."""
+    existing = store.learners.by_email()
+    plan = ImportPlan(len(rows))
+    for row in rows:
+        old = existing.get(row["email"])
+        if old is None:
+            plan.created += 1
+        elif old["left_at"] is not None:
+            plan.back += 1
+        elif (old["external_id"], old["name"]) != (row["external_id"], row["name"]):
+            plan.updated += 1
+    if not replace:
+        return plan
+    in_file = {row["email"] for row in rows}
+    at_company = [email for email, old in existing.items() if old["left_at"] is None]
+    plan.at_company = len(at_company)
+    plan.leaving = sorted(email for email in at_company if email not in in_file)
+    value, is_percent = parse_max_left(max_left)
+    limit = math.floor(plan.at_company * value / 100) if is_percent else int(value)
+    if not force and len(plan.leaving) > limit:
+        bound = f"{max_left} of {plan.at_company:,} = {limit:,}" if is_percent else f"{limit:,}"
+        plan.refusal = SafetyAbort(
+            f"learners import --replace: would mark {len(plan.leaving):,} of "
+            f"{plan.at_company:,} people as left, above the limit ({bound}); nothing "
+            "written. Check that the file lists the whole company, then rerun with "
+            f"--max-left {len(plan.leaving)} or --force"
+        )
+    return plan
+
+
+def apply_import(store: Store, rows: list[dict], plan: ImportPlan) -> None:
+    """Write the plan in one transaction: people created, updated, back, and left."""
+    now = utc_now()
     with store.transaction():
-        return store.learners.upsert(rows, utc_now())
+        store.learners.upsert(rows, now)
+        store.learners.mark_left(plan.leaving, now)
+
+
+def import_learners(store: Store, rows: list[dict], dry_run: bool) -> tuple[int, int]:
+    """(created, updated), people back counted as updated. Learners are keyed by
+    lower-cased e-mail."""
+    plan = plan_import(store, rows)
+    if not dry_run:
+        apply_import(store, rows, plan)
+    return plan.created, plan.updated + plan.back

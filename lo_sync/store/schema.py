@@ -309,5 +309,49 @@ _M006 = """
 """
 
 
+@migrations()
+def m007_people_left(db: sqlite_utils.Database) -> None:
+    """People absent from a `learners import --replace` are marked as left, never deleted;
+    and one view, `progress_people`, says who each progress row is to the company.
+
+    The view links a row by the one rule statistics use (store/learners.py): the
+    e-mail, case-insensitively (both sides are stored lower-cased), else the
+    provider's learner id against the company's external id; a link that fits more
+    than one person is ambiguous and is not guessed. Matched, a row shows the
+    company's name, external id and e-mail; otherwise the provider's, with
+    `matched` 0. `in_company` is a match to someone who has not left."""
+    for statement in _M007.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_M007 = """
+        ALTER TABLE learners ADD COLUMN left_at TEXT;
+        CREATE VIEW progress_people AS
+        SELECT p.provider, p.course_external_id, p.learner_key,
+               l.id AS person_id,
+               l.id IS NOT NULL AS matched,
+               l.id IS NOT NULL AND l.left_at IS NULL AS in_company,
+               l.left_at,
+               CASE WHEN l.id IS NULL THEN p.learner_name ELSE l.name END AS learner_name,
+               CASE WHEN l.id IS NULL THEN p.learner_external_id ELSE l.external_id END
+                   AS learner_id,
+               CASE WHEN l.id IS NULL THEN p.learner_email ELSE l.email END AS learner_email,
+               p.learner_email AS provider_email,
+               p.learner_external_id AS provider_learner_id,
+               p.content_type, p.progress_percent, p.completed, p.completed_at,
+               p.score_percent, p.time_spent_minutes, p.time_spent_theoretical,
+               p.last_activity_at, p.enrolled_at, p.program_id, p.regression
+        FROM progress p
+        LEFT JOIN learners l ON l.id = (
+            CASE (SELECT count(*) FROM learners e WHERE e.email = p.learner_email)
+                WHEN 1 THEN (SELECT e.id FROM learners e WHERE e.email = p.learner_email)
+                WHEN 0 THEN (SELECT CASE WHEN count(*) = 1 THEN max(x.id) END
+                             FROM learners x WHERE x.external_id = p.learner_external_id)
+            END
+        );
+"""
+
+
 def known_migrations() -> set[str]:
     return {m.name for m in migrations._migrations}

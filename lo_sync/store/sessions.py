@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lo_sync.store.learners import any_learners
+from lo_sync.store.learners import PEOPLE, any_learners
 from lo_sync.store.sql import dicts, placeholders
 
 
@@ -128,68 +128,45 @@ class Sessions:
     # --- the progress of a session's learners ---------------------------------------------
 
     def cohort_progress(self, name: str) -> list[dict]:
-        """One row per (cohort e-mail, session course) the statistics hold: the learner's
-        row at that course, found by e-mail or, for a provider row without one, by the
-        external id the company's learners list gives that e-mail."""
-        return list(
-            dicts(
-                self.conn.execute(
-                    f"""
-                    WITH matched AS (
-                        SELECT co.email AS learner, sc.position, {_PROGRESS}
-                        FROM session_courses sc
-                        JOIN progress p ON p.provider = sc.provider
-                             AND p.course_external_id = sc.external_id
-                        JOIN session_learners co ON co.session_name = sc.session_name
-                             AND co.email = p.learner_email
-                        WHERE sc.session_name = :name
-                        UNION ALL
-                        SELECT co.email, sc.position, {_PROGRESS}
-                        FROM session_courses sc
-                        JOIN progress p ON p.provider = sc.provider
-                             AND p.course_external_id = sc.external_id
-                             AND p.learner_email IS NULL
-                        JOIN learners l ON l.external_id = p.learner_external_id
-                        JOIN session_learners co ON co.session_name = sc.session_name
-                             AND co.email = l.email
-                        WHERE sc.session_name = :name
-                    )
-                    {_PER_LEARNER_COURSE}
-                    """,
-                    {"name": name},
-                )
-            )
+        """One row per (cohort e-mail, session course) the statistics hold. Who a row is
+        comes from PEOPLE, as in every report: the company's e-mail when the row is
+        linked to one of its people (by e-mail, or by external id when the provider
+        sent none), else the provider's."""
+        return self._progress(
+            name,
+            learner="co.email",
+            join="JOIN session_learners co ON co.session_name = sc.session_name "
+            "AND co.email = p.learner_email",
         )
 
     def activity_progress(self, name: str) -> list[dict]:
         """One row per (learner, session course) the statistics hold, for a session with
-        no cohort: every learner the provider reports on its courses (once the company
-        imported its people, only they, as in every report)."""
-        company = ""
-        if any_learners(self.conn):
-            company = (
-                "AND (EXISTS (SELECT 1 FROM learners l WHERE l.email = p.learner_email) OR "
-                "EXISTS (SELECT 1 FROM learners l WHERE p.learner_external_id IS NOT NULL "
-                "AND l.external_id = p.learner_external_id))"
-            )
-        return list(
-            dicts(
-                self.conn.execute(
-                    f"""
-                    WITH matched AS (
-                        SELECT coalesce(p.learner_email, p.learner_key) AS learner,
-                               sc.position, {_PROGRESS}
-                        FROM session_courses sc
-                        JOIN progress p ON p.provider = sc.provider
-                             AND p.course_external_id = sc.external_id
-                        WHERE sc.session_name = :name {company}
-                    )
-                    {_PER_LEARNER_COURSE}
-                    """,
-                    {"name": name},
-                )
-            )
+        no cohort: everyone the providers report on its courses; once the company
+        imported its people, only those still in it, as in every report."""
+        company = "AND p.in_company" if any_learners(self.conn) else ""
+        return self._progress(
+            name, learner="coalesce(p.learner_email, p.learner_key)", where=company
         )
+
+    def _progress(self, name: str, learner: str, join: str = "", where: str = "") -> list[dict]:
+        # A learner may have two rows at one course (one keyed by e-mail, one by the
+        # provider's id before the e-mail arrived): the furthest they got counts.
+        cursor = self.conn.execute(
+            f"""
+            SELECT {learner} AS learner, sc.position, max(p.completed) AS completed,
+                   max(p.progress_percent) AS progress_percent,
+                   max(p.time_spent_minutes) AS time_spent_minutes,
+                   max(p.last_activity_at) AS last_activity_at,
+                   max(p.learner_name) AS learner_name
+            FROM session_courses sc
+            JOIN {PEOPLE} p ON p.provider = sc.provider AND p.course_external_id = sc.external_id
+            {join}
+            WHERE sc.session_name = :name {where}
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """,
+            {"name": name},
+        )
+        return list(dicts(cursor))
 
     def course_links(self, name: str) -> list[dict]:
         """The session's courses in order, with the catalog's title and START link."""
@@ -212,17 +189,3 @@ class Sessions:
                 "SELECT email, name FROM learners WHERE name IS NOT NULL"
             )
         }
-
-
-_PROGRESS = (
-    "p.completed, p.progress_percent, p.time_spent_minutes, p.last_activity_at, p.learner_name"
-)
-# A learner may have two rows at one course (one keyed by e-mail, one by the provider's
-# id before the e-mail arrived): the furthest they got counts.
-_PER_LEARNER_COURSE = """
-    SELECT learner, position, max(completed) AS completed,
-           max(progress_percent) AS progress_percent,
-           max(time_spent_minutes) AS time_spent_minutes,
-           max(last_activity_at) AS last_activity_at, max(learner_name) AS learner_name
-    FROM matched GROUP BY learner, position ORDER BY learner, position
-"""

@@ -267,7 +267,7 @@ def test_stats_report_in_every_format(config):
     ]
     assert len(as_json) == total and len(as_csv) == total + 1
     assert as_csv[0] == (
-        "provider,course,title,learners_started,learners_completed,"
+        "provider,course,title,archived,learners_started,learners_completed,"
         "average_progress_percent,time_spent_minutes"
     )
     first = as_json[0]

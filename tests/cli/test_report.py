@@ -74,6 +74,6 @@ def test_stats_csv_neutralises_formulas_that_came_from_the_provider(store):
 
     titles = [row[2] for row in per_course[1:]]
     assert titles == ["'" + text for text in FORMULAS] + ["Plain title"]
-    assert per_course[1][3:] == ["1", "0", "40.0", "48.0"]  # the numbers, as numbers
+    assert per_course[1][3:] == ["0", "1", "0", "40.0", "48.0"]  # the numbers, as numbers
     header = per_learner[0]
-    assert per_learner[1][header.index("learner_external_id")] == "'=1+1"
+    assert per_learner[1][header.index("learner_id")] == "'=1+1"

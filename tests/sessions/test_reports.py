@@ -219,4 +219,4 @@ def test_session_does_not_mix_with_course_or_provider(lo):
     result = lo("stats", "--session", "Onboarding", "--course", "1000482")
 
     assert result.exit_code == 2
-    assert "--session takes neither --course nor --provider" in result.stderr
+    assert "--session takes none of --course, --learner, --provider" in result.stderr
