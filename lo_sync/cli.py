@@ -12,6 +12,9 @@ import click
 
 from lo_sync import __version__, jobs, sync
 from lo_sync.cli_learners import learners
+from lo_sync.cli_ops import export, learners_unmatched, status
+from lo_sync.cli_report import report
+from lo_sync.cli_sessions import session_stats, sessions
 from lo_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
@@ -198,8 +201,6 @@ def stats(app: App, providers, course, learner, session, fmt):
     if session is not None:
         if course or learner or providers:
             raise InputError("--session takes none of --course, --learner, --provider")
-        from lo_sync.cli_sessions import session_stats
-
         return session_stats(app, session, fmt)
     path = app.db_path()
     if not path.exists():
@@ -360,7 +361,8 @@ def main() -> None:
 
 
 cli.add_command(learners)
-
-from lo_sync.cli_sessions import sessions  # noqa: E402  (each command group registers here)
-
+cli.add_command(status)
+cli.add_command(export)
+learners.add_command(learners_unmatched)
+cli.add_command(report)
 cli.add_command(sessions)

@@ -74,6 +74,7 @@ NIGHT_TWO = (
         ("sync-catalog",),
         terminal=True,
     ),
+    Step("The dashboard the L&D admin opens", ("report", "--html", "{report_html}")),
 )
 
 # Runs the CLI in-process on the given arguments and returns its exit code.
@@ -91,6 +92,7 @@ def run_demo(folder: Path, sim_config: SimulatorConfig, invoke: Invoke) -> int:
     for suffix in ("", "-journal", ".lock"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     learners_csv = folder / "learners.csv"
+    report_html = folder / "report.html"
     outputs = folder / "output"
     shutil.rmtree(outputs, ignore_errors=True)
     outputs.mkdir()
@@ -106,7 +108,7 @@ def run_demo(folder: Path, sim_config: SimulatorConfig, invoke: Invoke) -> int:
         # As under cron, the config comes from the environment: shorter command lines.
         os.environ["LO_SYNC_CONFIG"] = str(config_path)
         fill = {"learners": write_hr_export(learners_csv, sim_config),
-                "learners_csv": str(learners_csv)}  # fmt: skip
+                "learners_csv": str(learners_csv), "report_html": str(report_html)}  # fmt: skip
         numbers = iter(range(1, 100))
 
         def run(steps: tuple[Step, ...]) -> bool:
@@ -153,6 +155,8 @@ def run_demo(folder: Path, sim_config: SimulatorConfig, invoke: Invoke) -> int:
         f"  sqlite3 {database} 'SELECT provider, count(*) FROM courses GROUP BY 1'",
         bold=ok,
     )
+    if ok:
+        click.secho(f"The dashboard: {report_html.resolve().as_uri()}", bold=True)
     return 0 if ok else 1
 
 

@@ -15,6 +15,8 @@ both and a dry run cannot change the file or create a missing one.
     store.progress   statistics staging, diff, apply            (progress.py)
     store.learners   the company's learners                     (learners.py)
     store.reports    statistics read back                       (reports.py)
+    store.exports    streaming exports for downstream systems   (exports.py)
+    store.dashboard  the HTML dashboard's figures               (dashboard.py)
     store.sessions   program sessions, their cohorts, progress  (sessions.py)
 
 A staging run is an object of its own (`store.catalog.stage(provider)`), which
@@ -35,8 +37,10 @@ from lo_sync.errors import DatabaseBusy
 from lo_sync.store import database
 from lo_sync.store.archive import Archive
 from lo_sync.store.catalog import Catalog, CatalogDiff, CatalogStage
+from lo_sync.store.dashboard import Dashboard
 from lo_sync.store.database import DEFAULT_BUSY_TIMEOUT, disk_trouble, missing_folder
 from lo_sync.store.drift import Drift
+from lo_sync.store.exports import Exports
 from lo_sync.store.learners import Learners
 from lo_sync.store.progress import Progress, ProgressDiff, ProgressStage
 from lo_sync.store.reports import Reports
@@ -89,6 +93,8 @@ class Store:
         self.progress = Progress(self.conn)
         self.learners = Learners(self.conn)
         self.reports = Reports(self.conn)
+        self.exports = Exports(self.conn)
+        self.dashboard = Dashboard(self.conn)
         self.sessions = Sessions(self.conn)
         # What the operator should hear about the file itself; the CLI prints them.
         self.warnings: tuple[str, ...] = ()

@@ -13,7 +13,19 @@ from __future__ import annotations
 
 import sqlite3
 
-from lo_sync.store.sql import dicts
+from lo_sync.store.sql import dicts, placeholders
+
+# The one matching rule, for statistics rows aliased `r`: a row is the company's
+# person with its e-mail (stored lower-cased on both sides), else the person with its
+# external id. `link_counts` counts both; a row is unmatched or ambiguous as below.
+_BY_EMAIL = "(SELECT count(*) FROM learners l WHERE l.email = r.learner_email) AS by_email"
+_BY_EXTERNAL_ID = (
+    "(SELECT count(*) FROM learners l WHERE r.learner_external_id IS NOT NULL "
+    "AND l.external_id = r.learner_external_id) AS by_external_id"
+)
+LINK_COUNTS = f"{_BY_EMAIL}, {_BY_EXTERNAL_ID}"
+UNMATCHED = "by_email = 0 AND by_external_id = 0"
+AMBIGUOUS = "by_email > 1 OR (by_email = 0 AND by_external_id > 1)"
 
 PEOPLE = "progress_people"
 # The identification every report shows for a row of PEOPLE aliased `p`.
@@ -81,5 +93,29 @@ class Learners:
             "WHERE email = lower(?) OR external_id = ? "
             "ORDER BY left_at IS NOT NULL, email = lower(?) DESC, id",
             (key, key, key),
+        )
+        return list(dicts(cursor))
+
+    def unmatched(self, providers: tuple[str, ...] = ()) -> list[dict]:
+        """Each learner in the stored statistics whom no person, or more than one,
+        matches: provider, e-mail, external id, `match` (unmatched or ambiguous), how
+        many statistics rows and courses. Unmatched first, then most rows first."""
+        where = f"WHERE provider IN ({placeholders(len(providers))})" if providers else ""
+        # Grouped first: the rule reads only the e-mail and the external id, so each
+        # learner is matched once rather than once per row.
+        cursor = self.conn.execute(
+            f"""
+            SELECT provider, learner_email, learner_external_id,
+                   CASE WHEN {UNMATCHED} THEN 'unmatched' ELSE 'ambiguous' END AS match,
+                   rows, courses
+            FROM (SELECT r.*, {LINK_COUNTS} FROM (
+                    SELECT provider, learner_email, learner_external_id, count(*) AS rows,
+                           count(DISTINCT course_external_id) AS courses
+                    FROM progress {where}
+                    GROUP BY provider, learner_email, learner_external_id) r)
+            WHERE ({UNMATCHED}) OR ({AMBIGUOUS})
+            ORDER BY provider, match DESC, rows DESC, learner_email, learner_external_id
+            """,
+            providers,
         )
         return list(dicts(cursor))

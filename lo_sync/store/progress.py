@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from lo_sync.store.learner_keys import keep_stored_keys
-from lo_sync.store.learners import any_learners
+from lo_sync.store.learners import AMBIGUOUS, LINK_COUNTS, UNMATCHED, any_learners
 from lo_sync.store.schema import PROGRESS_FIELDS, PROGRESS_KEY, STAGED_PROGRESS, typed
 from lo_sync.store.sql import (
     dicts,
@@ -261,18 +261,12 @@ class ProgressDiff:
             return 0, [], 0, []
         self.conn.execute("DROP TABLE IF EXISTS temp.learner_links")
         self.conn.execute(
-            "CREATE TEMP TABLE learner_links AS SELECT r.learner_key AS learner, "
-            "(SELECT count(*) FROM learners l WHERE l.email = r.learner_email) AS by_email, "
-            "(SELECT count(*) FROM learners l WHERE r.learner_external_id IS NOT NULL "
-            "AND l.external_id = r.learner_external_id) AS by_external_id "
+            f"CREATE TEMP TABLE learner_links AS SELECT r.learner_key AS learner, {LINK_COUNTS} "
             f"FROM ({self._ROWS_AFTER_RUN}) r",
             {"provider": self.provider},
         )
         counts = []
-        for where in (
-            "by_email = 0 AND by_external_id = 0",
-            "by_email > 1 OR (by_email = 0 AND by_external_id > 1)",
-        ):
+        for where in (UNMATCHED, AMBIGUOUS):
             count = self.conn.execute(
                 f"SELECT count(*) FROM learner_links WHERE {where}"
             ).fetchone()[0]

@@ -31,7 +31,7 @@ class Reports:
         conn.create_function("lo_fold", 1, fold, deterministic=True)
 
     def course_stats(self, provider: str | None, company_only: bool) -> list[dict]:
-        where, params = _stats_filter(provider, company_only)
+        where, params = stats_filter(provider, company_only)
         cursor = self.conn.execute(
             f"""
             SELECT p.provider, p.course_external_id AS course, c.title,
@@ -54,7 +54,7 @@ class Reports:
     def course_learner_stats(
         self, provider: str | None, course: str, company_only: bool
     ) -> list[dict]:
-        where, params = _stats_filter(provider, company_only)
+        where, params = stats_filter(provider, company_only)
         where = (where + " AND" if where else "WHERE") + " p.course_external_id = ?"
         cursor = self.conn.execute(
             f"""
@@ -130,7 +130,7 @@ class Reports:
         return any_learners(self.conn)
 
 
-def _stats_filter(provider: str | None, company_only: bool) -> tuple[str, tuple]:
+def stats_filter(provider: str | None, company_only: bool) -> tuple[str, tuple]:
     """The WHERE of a report over PEOPLE aliased `p`: one provider, and, once the
     company has imported its people, only those matched and still at the company."""
     clauses, params = [], []

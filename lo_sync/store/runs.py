@@ -88,6 +88,14 @@ class Runs:
         ).fetchone()
         return self._as_dict(row)
 
+    def last_and_last_ok(self, command: str, provider: str) -> tuple[dict | None, dict | None]:
+        """The newest run of `command` for `provider`, and its newest successful one
+        (the same run when the newest succeeded); None for what never happened."""
+        latest = self.latest(command, provider)
+        if latest is None or latest["status"] == "ok":
+            return latest, latest
+        return latest, self.latest_successful(command, provider)
+
     def insert_rejected(
         self, run_id: int, provider: str, kind: str, rejected: Iterable[tuple[str, Any]]
     ) -> None:

@@ -341,7 +341,8 @@ _M007 = """
                p.learner_external_id AS provider_learner_id,
                p.content_type, p.progress_percent, p.completed, p.completed_at,
                p.score_percent, p.time_spent_minutes, p.time_spent_theoretical,
-               p.last_activity_at, p.enrolled_at, p.program_id, p.regression
+               p.last_activity_at, p.enrolled_at, p.program_id, p.regression,
+               p.first_run_id, p.last_run_id
         FROM progress p
         LEFT JOIN learners l ON l.id = (
             CASE (SELECT count(*) FROM learners e WHERE e.email = p.learner_email)
