@@ -15,6 +15,7 @@ from lo_sync.cli_learners import learners
 from lo_sync.cli_ops import export, learners_unmatched, status
 from lo_sync.cli_report import report
 from lo_sync.cli_search import search
+from lo_sync.cli_sessions import session_stats, sessions
 from lo_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
@@ -181,6 +182,7 @@ def check(app: App, providers):
 @provider_option
 @click.option("--course", metavar="ID|TITLE", help="One line per learner of this course.")
 @click.option("--learner", metavar="EMAIL|ID", help="One learner's courses at every provider.")
+@click.option("--session", metavar="NAME", help="One line per learner of this program session.")
 @click.option(
     "--format",
     "fmt",
@@ -189,13 +191,18 @@ def check(app: App, providers):
     show_default=True,
 )
 @click.pass_obj
-def stats(app: App, providers, course, learner, fmt):
+def stats(app: App, providers, course, learner, session, fmt):
     """Show learning statistics per course (started, completed, average progress, time spent);
-    with --course, its learners; with --learner, that learner's courses."""
+    with --course, its learners; with --learner, that learner's courses; with --session,
+    where each learner of that program session stands."""
     from lo_sync import report
 
     if course and learner:
         raise InputError("--course and --learner: give one of them")
+    if session is not None:
+        if course or learner or providers:
+            raise InputError("--session takes none of --course, --learner, --provider")
+        return session_stats(app, session, fmt)
     path = app.db_path()
     if not path.exists():
         raise InputError(f"no database at {path} yet; run `lo-sync sync-stats` first")
@@ -360,3 +367,4 @@ cli.add_command(export)
 learners.add_command(learners_unmatched)
 cli.add_command(report)
 cli.add_command(search)
+cli.add_command(sessions)

@@ -104,6 +104,8 @@ class Reporter:
     def outcome(self, command: str, outcome: Outcome, dry_run: bool) -> None:
         if outcome.plan is not None and (dry_run or self.interactive):
             self.plan(outcome.plan, dry_run, outcome.run_id)
+        for warning in outcome.plan.warnings if outcome.plan is not None else ():
+            self.warn(f"{outcome.provider} {warning}")
         if outcome.error is not None:
             self.error(outcome.error)
         elif not self.quiet:

@@ -51,6 +51,7 @@ class Plan:
     drift: list[tuple] = field(default_factory=list)  # new tonight (store.drift entries)
     refusal: SafetyAbort | None = None
     more_changes: int = 0  # changes not listed (stats samples)
+    warnings: list[str] = field(default_factory=list)  # printed on every run, dry or not
     payload: Any = None  # what apply writes: the diff (archive: the lists)
 
 
@@ -222,6 +223,12 @@ def plan_archive(
     plan = Plan("archive", pcfg.name, counts, payload=(to_archive, to_restore))
     plan.changes = [("archive", ext, f"{title} ({reason})") for ext, title, reason, _ in to_archive]
     plan.changes += [("restore", ext, title) for ext, title in to_restore]
+    # Said before learners find out: a session still running points them at this course.
+    titles = {ext: title for ext, title, *_ in to_archive}
+    plan.warnings = [
+        f'archive: course {ext} ({titles[ext]}) is in {when} session "{name}"'
+        for ext, name, when in store.sessions.holding(pcfg.name, titles, utc_now()[:10])
+    ]
     value, is_percent = parse_max_archive(max_archive)
     limit = math.floor(active * value / 100) if is_percent else int(value)
     # The guard protects what learners were offered; a course that never had an
@@ -239,7 +246,8 @@ def plan_archive(
 
 def apply_archive(store: Store, pcfg: ProviderConfig, plan: Plan, started_at: str) -> int:
     with store.transaction():
-        run_id = store.runs.insert("archive", pcfg.name, started_at, "ok", plan.counts)
+        message = "\n".join(plan.warnings) or None
+        run_id = store.runs.insert("archive", pcfg.name, started_at, "ok", plan.counts, message)
         store.archive.apply(pcfg.name, run_id, utc_now(), *plan.payload)
     return run_id
 

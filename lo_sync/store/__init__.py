@@ -18,6 +18,7 @@ both and a dry run cannot change the file or create a missing one.
     store.exports    streaming exports for downstream systems   (exports.py)
     store.dashboard  the HTML dashboard's figures               (dashboard.py)
     store.search     the catalog's full-text index, queried     (search.py)
+    store.sessions   program sessions, their cohorts, progress  (sessions.py)
 
 A staging run is an object of its own (`store.catalog.stage(provider)`), which
 owns what it has staged and finishes into a diff that can be applied. Under the
@@ -53,6 +54,7 @@ from lo_sync.store.schema import (
     utc_now,
 )
 from lo_sync.store.search import Search
+from lo_sync.store.sessions import Sessions
 
 __all__ = [
     "COURSE_FIELDS",
@@ -96,6 +98,7 @@ class Store:
         self.exports = Exports(self.conn)
         self.dashboard = Dashboard(self.conn)
         self.search = Search(self.conn)
+        self.sessions = Sessions(self.conn)
         # What the operator should hear about the file itself; the CLI prints them.
         self.warnings: tuple[str, ...] = ()
 

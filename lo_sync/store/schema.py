@@ -280,6 +280,45 @@ def m005_search(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m006_program_sessions(db: sqlite_utils.Database) -> None:
+    """The company's program sessions: an ordered list of provider courses for one
+    synchronized group, optional dates and cohort. `sessions import` is their only
+    writer; no sync ever touches them, as none touches course_tags."""
+    for statement in _M006.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# A session is named by the company, and that name is its key: re-importing a file
+# replaces the courses and cohort of each session it names. Dates are days
+# (YYYY-MM-DD), both ends included.
+_M006 = """
+        CREATE TABLE program_sessions (
+            name TEXT PRIMARY KEY,
+            group_name TEXT NOT NULL,
+            starts_on TEXT,
+            ends_on TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE session_courses (
+            session_name TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            provider TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            PRIMARY KEY (session_name, position),
+            UNIQUE (session_name, provider, external_id)
+        );
+        CREATE INDEX session_courses_by_course ON session_courses (provider, external_id);
+        CREATE TABLE session_learners (
+            session_name TEXT NOT NULL,
+            email TEXT NOT NULL,
+            PRIMARY KEY (session_name, email)
+        );
+"""
+
+
+@migrations()
 def m007_people_left(db: sqlite_utils.Database) -> None:
     """People absent from a `learners import --replace` are marked as left, never deleted;
     and one view, `progress_people`, says who each progress row is to the company.
