@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from lo_sync.errors import InputError
 from lo_sync.output import Reporter
+from lo_sync.session_progress import learner_sessions
 from lo_sync.store import Store
 
 # Bounds on what an operator types: a course id or title, an e-mail or an id.
@@ -78,7 +79,8 @@ def find_course(
 
 
 def learner_report(store: Store, key: str, providers: tuple[str, ...] = ()) -> dict:
-    """One learner's courses at every provider: {"learner": who, "courses": rows}.
+    """One learner's courses at every provider, and where they stand in each program
+    session that counts them: {"learner": who, "courses": rows, "sessions": rows}.
 
     `key` is an e-mail (any case), the company's external id, or a provider's learner
     id; `providers`, when given, keep to their courses. The dict is the report's whole
@@ -121,7 +123,11 @@ def learner_report(store: Store, key: str, providers: tuple[str, ...] = ()) -> d
         for row in courses
         if not providers or row["provider"] in providers
     ]
-    return {"learner": who, "courses": rows}
+    return {
+        "learner": who,
+        "courses": rows,
+        "sessions": learner_sessions(store, who["learner_email"]),
+    }
 
 
 def who(learner: dict) -> str:
@@ -194,6 +200,8 @@ def write_learner(reporter: Reporter, report: dict, fmt: str) -> None:
             reporter.table(for_table(report["courses"]), title="courses")
         else:
             reporter.line("no courses in the statistics")
+        if report["sessions"]:
+            reporter.table(for_table(report["sessions"]), title="program sessions")
     if reporter.stdout is sys.stdout:
         sys.stdout.flush()
 

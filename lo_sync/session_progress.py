@@ -34,6 +34,20 @@ def session_rows(store: Store, name: str) -> list[dict]:
     return [_row(learner, by_learner.get(learner, {}), courses, names) for learner in learners]
 
 
+def learner_sessions(store: Store, email: str | None) -> list[dict]:
+    """Where the learner with this e-mail stands in each program session that counts
+    them (its cohort, or without one their activity on its courses), as `session_rows`
+    says it, with the session's name first."""
+    if not email:
+        return []
+    found = []
+    for name in sorted(store.sessions.all()):
+        for row in session_rows(store, name):
+            if row["learner"] == email:
+                found.append({"session": name, **{k: v for k, v in row.items() if k != "learner"}})
+    return found
+
+
 def _row(learner: str, rows: dict[int, dict], courses: list[dict], names: dict) -> dict:
     total = len(courses)
     done = [bool(rows.get(c["position"], {}).get("completed")) for c in courses]

@@ -220,3 +220,34 @@ def test_session_does_not_mix_with_course_or_provider(lo):
 
     assert result.exit_code == 2
     assert "--session takes none of --course, --learner, --provider" in result.stderr
+
+
+# --- one learner's sessions -----------------------------------------------------------------
+
+
+def test_a_learners_report_says_where_they_stand_in_each_of_their_sessions(lo):
+    (email, provider, course), *_ = lo.query(
+        "SELECT learner_email, provider, course_external_id FROM progress "
+        "WHERE learner_email IS NOT NULL AND progress_percent > 0 ORDER BY learner_key LIMIT 1"
+    )
+    other = lo.query(
+        "SELECT provider, external_id FROM courses WHERE provider = ? AND external_id != ? "
+        "AND archived = 0 LIMIT 1",
+        (provider, course),
+    )[0]
+    imported(
+        lo,
+        {"name": "Cohort", "courses": [(provider, course), other], "cohort": [email]},
+        {"name": "Elsewhere", "courses": [other], "cohort": ["someone@else.example"]},
+    )
+
+    report = json.loads(lo("stats", "--learner", email, "--format", "json").stdout)
+    session = json.loads(lo("stats", "--session", "Cohort", "--format", "json").stdout)
+    table = lo("stats", "--learner", email).stdout
+
+    mine = [row for row in session if row["learner"] == email]
+    assert [s["session"] for s in report["sessions"]] == ["Cohort"]
+    assert report["sessions"][0] == {"session": "Cohort", **{
+        k: v for k, v in mine[0].items() if k != "learner"}}  # fmt: skip
+    assert report["sessions"][0]["courses"] == 2
+    assert "Cohort" in table and "Elsewhere" not in table
