@@ -67,12 +67,15 @@ class Exports:
             params.append(since)
         columns = ", ".join(f"v.{c}" for c in PROGRESS_COLUMNS)
         sql = (
-            f"SELECT {columns}, (SELECT r.finished_at FROM sync_runs r WHERE r.id = p.last_run_id) "
+            f"SELECT {columns}, (SELECT c.archived FROM courses c WHERE c.provider = p.provider "
+            "AND c.external_id = p.course_external_id), "
+            "(SELECT r.finished_at FROM sync_runs r WHERE r.id = p.last_run_id) "
             f"FROM progress p JOIN {PEOPLE} v ON v.provider = p.provider "
             "AND v.course_external_id = p.course_external_id AND v.learner_key = p.learner_key "
             f"{where} ORDER BY p.provider, p.course_external_id, p.learner_key"
         )
-        return (*PROGRESS_COLUMNS, "last_changed_at"), self._rows(sql, params)
+        # course_archived: 1 archived, 0 offered, empty for a course no catalog lists.
+        return (*PROGRESS_COLUMNS, "course_archived", "last_changed_at"), self._rows(sql, params)
 
     def changes(self, providers: Sequence[str], since: str | None) -> Export:
         course_where, course_params = _where(providers, since, "changed_at")

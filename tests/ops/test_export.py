@@ -62,7 +62,10 @@ def test_progress_is_every_stored_row_with_when_it_last_changed(night, fmt):
 
     assert result.code == 0, result.stderr
     rows = csv_rows(result.stdout) if fmt == "csv" else jsonl_rows(result.stdout)
-    assert list(rows[0]) == [*PROGRESS_COLUMNS, "last_changed_at"]
+    assert list(rows[0]) == [*PROGRESS_COLUMNS, "course_archived", "last_changed_at"]
+    archived = {c for (c,) in sql(night.db, "SELECT external_id FROM courses WHERE archived = 1")}
+    marked = {r["course_external_id"] for r in rows if str(r["course_archived"]) == "1"}
+    assert marked == archived & {r["course_external_id"] for r in rows}
     stored = sql(
         night.db,
         "SELECT p.course_external_id, p.learner_key, r.finished_at FROM progress p "
