@@ -23,7 +23,7 @@ from lo_sync.errors import (
     InputError,
     LoSyncError,
 )
-from lo_sync.options import App, global_options, provider_option, provider_options
+from lo_sync.options import App, format_option, global_options, provider_option, provider_options
 from lo_sync.store import disk_trouble
 
 # A reader that closed our stdout (`lo-sync stats | head`): 128 + SIGPIPE, the status
@@ -183,13 +183,7 @@ def check(app: App, providers):
 @click.option("--course", metavar="ID|TITLE", help="One line per learner of this course.")
 @click.option("--learner", metavar="EMAIL|ID", help="One learner's courses at every provider.")
 @click.option("--session", metavar="NAME", help="One line per learner of this program session.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "csv", "json")
 @click.pass_obj
 def stats(app: App, providers, course, learner, session, fmt):
     """Show learning statistics per course (started, completed, average progress, time spent);

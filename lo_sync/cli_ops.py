@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from lo_sync.errors import EXIT_SYNC_FAILED, ConfigError, InputError
-from lo_sync.options import App, global_options
+from lo_sync.options import App, format_option, global_options
 from lo_sync.providers import PROVIDERS
 
 
@@ -45,13 +45,7 @@ def _providers_option(help_text: str):
 
 @click.command("status")
 @global_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "prometheus"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "prometheus")
 @click.option(
     "--max-age",
     metavar="DURATION",
@@ -95,9 +89,7 @@ def status(app: App, fmt: str, max_age: str | None):
     metavar="DATE",
     help="Only rows changed at or after this UTC date or time (2026-12-01, 2026-12-01T03:00:00Z).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True
-)
+@format_option("csv", "jsonl")
 @click.option(
     "--output",
     metavar="FILE",
@@ -132,13 +124,7 @@ def export(app: App, kind: str, providers, since, fmt: str, output: Path | None)
 @click.command("unmatched")
 @global_options
 @_providers_option("Only this provider's statistics (repeatable). Default: every provider's.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "csv", "json")
 @click.pass_obj
 def learners_unmatched(app: App, providers, fmt: str):
     """List the learners in provider statistics whom none of the company's people match

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lo_sync.errors import InputError
-from lo_sync.options import App, global_options, provider_option
+from lo_sync.options import App, format_option, global_options, provider_option
 from lo_sync.search import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -22,13 +22,7 @@ from lo_sync.search import DEFAULT_LIMIT, MAX_LIMIT
     show_default=True,
     help="At most this many courses, best first.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "csv", "json")
 @click.pass_obj
 def search(app: App, query, providers, language, include_archived, limit, fmt):
     """Find courses by words of their title, description or skills, best match first."""

@@ -8,15 +8,9 @@ from pathlib import Path
 import click
 
 from lo_sync.errors import InputError
-from lo_sync.options import App, global_options
+from lo_sync.options import App, format_option, global_options
 
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+FORMAT = format_option("table", "csv", "json")
 
 
 @click.group("sessions")

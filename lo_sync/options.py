@@ -201,3 +201,11 @@ def configure_logging(verbose: int) -> None:
             library.handlers[:] = [h for h in library.handlers if h.get_name() != _LOG_HANDLER]
             library.addHandler(handler)
             library.setLevel(logging.DEBUG)
+
+
+def format_option(*formats: str) -> Callable:
+    """`--format` (into `fmt`) for a command that writes one of `formats`, the first by
+    default: one spelling of the option for every reading command."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True
+    )
