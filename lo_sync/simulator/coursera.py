@@ -50,6 +50,7 @@ from lo_sync.simulator.learners import (
     email_as_written,
     fresh_pick,
     identity,
+    plan_slots,
     report_layout,
     standing_on_day_two,
 )
@@ -250,11 +251,7 @@ def _without_specializations(cfg: SimulatorConfig) -> RowLayout:
 
 def _plan(cfg: SimulatorConfig, n: int) -> tuple[tuple[int, int], ...]:
     """Learner `n`'s (content, program) pairs: six when even, as many as their rows."""
-    if cfg.distribution == "even":
-        slots = ROWS
-    else:
-        slots = report_layout("coursera", cfg).rows_of(n)
-    return _learner_plan(cfg.seed, cfg.coursera_contents, n, slots)
+    return _learner_plan(cfg.seed, cfg.coursera_contents, n, plan_slots("coursera", cfg, n))
 
 
 # A shuffled report asks for learners in any order, and a heavy learner's plan is

@@ -52,6 +52,14 @@ def report_layout(provider: str, cfg: SimulatorConfig) -> RowLayout:
     return row_layout(cfg.distribution, rows, ROWS_PER_LEARNER[provider], cfg.seed, stream, most)
 
 
+def plan_slots(provider: str, cfg: SimulatorConfig, n: int) -> int:
+    """How many courses learner `n`'s plan holds: the even share (the last learner's
+    spare slots unused), or as many as their rows."""
+    if cfg.distribution == "even":
+        return ROWS_PER_LEARNER[provider]
+    return report_layout(provider, cfg).rows_of(n)
+
+
 def learner_count(provider: str, cfg: SimulatorConfig) -> int:
     return report_layout(provider, cfg).learner_count()
 

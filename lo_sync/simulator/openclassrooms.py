@@ -38,6 +38,7 @@ from lo_sync.simulator.learners import (
     Standing,
     email_as_written,
     fresh_pick,
+    plan_slots,
     report_layout,
     standing_on_day_two,
 )
@@ -320,11 +321,9 @@ def progress_course(j: int, cfg: SimulatorConfig) -> int:
 
 def _plan(cfg: SimulatorConfig, n: int) -> tuple[int, ...]:
     """Learner `n`'s course indices: four when even, as many as their rows."""
-    if cfg.distribution == "even":
-        slots = ROWS
-    else:
-        slots = report_layout("openclassrooms", cfg).rows_of(n)
-    return _learner_plan(cfg.seed, cfg.openclassrooms_courses, n, slots)
+    return _learner_plan(
+        cfg.seed, cfg.openclassrooms_courses, n, plan_slots("openclassrooms", cfg, n)
+    )
 
 
 # A shuffled report asks for learners in any order, and a heavy learner's plan is
