@@ -65,6 +65,8 @@ class SimulatorApp:
 
     def set_day(self, day: int) -> None:
         with self._lock:
+            if day == self._config.day:
+                return  # the same night: its answers, and the cache of them, still hold
             self._config = self._config.replace(day=day)
         self.page_cache.clear()
 
