@@ -129,9 +129,9 @@ def parse_duration(raw: Any) -> float:
     return seconds
 
 
-def format_duration(seconds: float) -> str:
-    """Seconds the way an operator writes them: 2h, 30m, 90s."""
-    for unit, size in (("h", 3600), ("m", 60)):
+def format_duration(seconds: float, days: bool = False) -> str:
+    """Seconds the way an operator writes them: 2h, 30m, 90s (and 2d, with `days`)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60))[0 if days else 1 :]:
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lo_sync.errors import InputError
+from lo_sync.limits import format_duration
 from lo_sync.output import summary
 from lo_sync.store import Store
 
@@ -89,10 +90,7 @@ def format_age(seconds: float | None) -> str:
 
 def format_limit(seconds: float) -> str:
     """A --max-age as an operator writes it: 2d, 26h, 90m, 45s."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
+    return format_duration(seconds, days=True)
 
 
 def stale(entries: list[Entry], max_age: float, now: float) -> list[Entry]:
