@@ -59,6 +59,9 @@ class ClientCredentials(requests.auth.AuthBase):
         register_secret(client_secret)
         self._token: str | None = None
         self._expires_at = 0.0
+        # How many requests the current token was put on: a 401 on a token that
+        # served only the request refused is the provider's word, not a race.
+        self._uses = 0
         # Concurrent paging's lanes share one token: one of them fetches it.
         self._lock = threading.Lock()
 
@@ -68,16 +71,32 @@ class ClientCredentials(requests.auth.AuthBase):
             if refused is None or refused == self._token:
                 self._token = None
 
+    def served_others(self, token: str) -> bool:
+        """Whether `token` was put on other requests too, or was already replaced.
+
+        Lanes share one token, so a token renewed after a 401 can be worn out by the
+        other lanes before this lane's retry reaches the provider: that refusal is
+        the same expiry again, not the provider refusing a fresh token."""
+        with self._lock:
+            return token != self._token or self._uses > 1
+
     def token(self) -> str:
         with self._lock:
-            if self._token is None or time.monotonic() >= self._expires_at:
-                self._fetch()
-            assert self._token is not None
-            return self._token
+            return self._current()
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
+        with self._lock:
+            token = self._current()
+            self._uses += 1
+        request.headers["Authorization"] = f"Bearer {token}"
         return request
+
+    def _current(self) -> str:
+        if self._token is None or time.monotonic() >= self._expires_at:
+            self._fetch()
+            self._uses = 0
+        assert self._token is not None
+        return self._token
 
     def _fetch(self) -> None:
         provider = self.transport.provider

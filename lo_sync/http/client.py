@@ -32,6 +32,9 @@ DEFAULT_REQUEST_DEADLINE = 300.0
 # http.concurrency's default: the README's Performance section has the measurements
 # it was chosen from.
 DEFAULT_CONCURRENCY = 8
+# How many new tokens one request may ask for after 401s. Only the first is
+# unconditional; the others follow a renewed token that other lanes wore out.
+TOKEN_RENEWALS = 4
 
 
 class NestedTooDeeply(Exception):
@@ -185,10 +188,15 @@ class ApiClient:
     def _authenticated_get(self, url, params, headers) -> requests.Response:
         send = self.transport.send
         response = send("GET", url, params=params, headers=headers, what="GET", auth=self.auth)
-        if response.status_code == 401:
-            # The token was revoked or expired early: get a new one, once.
-            log.debug("%s: 401 on %s, fetching a new token", self.provider, url)
+        renewals = 0
+        while response.status_code == 401 and renewals < TOKEN_RENEWALS:
             refused = response.request.headers.get("Authorization", "").removeprefix("Bearer ")
+            # The first 401 means the token was revoked or expired early. A 401 on
+            # the renewed token is final unless other lanes wore that one out too.
+            if renewals and not (refused and self.auth.served_others(refused)):
+                break
+            log.debug("%s: 401 on %s, fetching a new token", self.provider, url)
             self.auth.invalidate(refused or None)
+            renewals += 1
             response = send("GET", url, params=params, headers=headers, what="GET", auth=self.auth)
         return response

@@ -9,6 +9,7 @@ import requests
 
 from lo_sync import __version__
 from lo_sync.errors import ProviderError
+from lo_sync.http.client import TOKEN_RENEWALS
 from tests.http.wire import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -68,6 +69,50 @@ def test_second_401_after_a_new_token_is_a_provider_error(api, client, sleeps):
     )
     assert (token_requests(api), data_requests(api)) == (2, 2)
     assert sleeps == []
+
+
+def _refused_after_other_lanes_used_it(client, lanes: int):
+    """A 401 for every call, as if `lanes` other requests had put the token on first."""
+
+    def answer(request):
+        for _ in range(lanes):
+            client.auth(requests.Request("GET", CONTENTS).prepare())
+        return 401, {}, '{"errorCode": "UNAUTHORIZED", "message": "token expired"}'
+
+    return answer
+
+
+def test_a_renewed_token_other_lanes_wore_out_before_the_retry_is_renewed_again(
+    api, client, sleeps
+):
+    for token in ("tok-one-Ii11", "tok-two-Jj22", "tok-three-Kk33"):
+        add_token(api, token)
+    api.get(CONTENTS, status=401, json={"errorCode": "UNAUTHORIZED", "message": "token expired"})
+    api.add_callback("GET", CONTENTS, callback=_refused_after_other_lanes_used_it(client, 3))
+    api.get(CONTENTS, json={"elements": [{"contentId": "c1"}]})
+
+    _, body = client.get_json(CONTENTS)
+
+    assert body == {"elements": [{"contentId": "c1"}]}
+    assert [c.request.headers["Authorization"] for c in api.calls if c.request.method == "GET"] == [
+        "Bearer tok-one-Ii11",
+        "Bearer tok-two-Jj22",
+        "Bearer tok-three-Kk33",
+    ]
+    assert sleeps == []
+
+
+def test_tokens_worn_out_by_other_lanes_every_time_are_renewed_a_bounded_number_of_times(
+    api, client
+):
+    for number in range(TOKEN_RENEWALS + 2):
+        add_token(api, f"tok-{number}-Ll44")
+    api.add_callback("GET", CONTENTS, callback=_refused_after_other_lanes_used_it(client, 2))
+
+    with pytest.raises(ProviderError, match="answered HTTP 401"):
+        client.get_json(CONTENTS)
+
+    assert (token_requests(api), data_requests(api)) == (TOKEN_RENEWALS + 1, TOKEN_RENEWALS + 1)
 
 
 # --- secrets stay out of error text -------------------------------------------------------------

@@ -410,8 +410,8 @@ TRANSIENT = [
         in_flight=False,
     ),
     Transient(
-        "token-expiry-every-5-requests",
-        (Fault("token_expiry", every=5),),
+        "token-expiry-every-3-requests",
+        (Fault("token_expiry", every=3),),
         bit=lambda sim, pages: len(token_posts(sim, 200)) >= 2 and len(resource_gets(sim, 401)),
         default=("sync-stats", "coursera"),
     ),
