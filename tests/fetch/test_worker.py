@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -387,9 +388,11 @@ def test_a_generator_producer_learns_whether_the_parent_waited_for_its_items():
     idle_parent = _told_waits(producer_pause=0.06, consumer_pause=0.0)
     busy_parent = _told_waits(producer_pause=0.0, consumer_pause=0.06)
 
-    # The first answers may still describe the child's start-up.
-    assert len(idle_parent) == 8 and min(idle_parent[2:]) > 0.04
-    assert len(busy_parent) == 8 and max(busy_parent[2:]) < 0.02
+    # The first answers may still describe the child's start-up, and a loaded machine
+    # can stall any one of them: the medians say what the producer was told.
+    assert len(idle_parent) == len(busy_parent) == 8
+    assert statistics.median(idle_parent[2:]) > 0.04
+    assert statistics.median(busy_parent[2:]) < 0.02
 
 
 def test_a_fetch_worker_does_not_hold_the_database_lock(tmp_path):

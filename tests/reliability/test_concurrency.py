@@ -15,7 +15,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,7 @@ SMALL = SimulatorConfig(
     coursera_enrollments=1500,
     openclassrooms_progress=500,
 )
-# Seven requests in a sync-stats, ~3 s: long enough to start other runs while it holds the lock.
+# Slow enough that a run is still fetching when the test kills it.
 SLOW = Fault("slow", seconds=0.4)
 
 
@@ -73,6 +75,27 @@ def start(config: Path, *args: str) -> subprocess.Popen:
     )
 
 
+@contextmanager
+def statistics_held(sim: Simulator):
+    """Every statistics request waits until the block ends, so a run started inside it
+    is still fetching, holding its lock, however fast or loaded the machine is."""
+    released = threading.Event()
+    app = sim._app
+    original = app.handle
+
+    def handle(request):
+        if "enrollmentReports" in request.target or "learners/progress" in request.target:
+            released.wait(timeout=60)
+        return original(request)
+
+    app.handle = handle
+    try:
+        yield
+    finally:
+        released.set()
+        app.handle = original
+
+
 def wait_for_lock(proc: subprocess.Popen, db: Path, timeout: float = 20) -> None:
     """Until `proc` holds the database's lock (it writes its pid into the lock file)."""
     lock = Path(f"{db}.lock")
@@ -106,13 +129,12 @@ def reference_after(config: Path, db: Path, *args: str) -> dict:
 def test_a_second_run_exits_4_at_once_and_the_first_completes_untouched(setup, sim):
     config, db = setup
     expected = reference_after(config, db, "sync-stats")
-    sim.set_faults((SLOW,))
-
-    first = start(config, "sync-stats")
-    wait_for_lock(first, db)
-    second = run_cli(config, "sync-catalog")
-    # "At once": the refused run ended while the first still held the lock.
-    still_running = first.poll() is None
+    with statistics_held(sim):
+        first = start(config, "sync-stats")
+        wait_for_lock(first, db)
+        second = run_cli(config, "sync-catalog")
+        # "At once": the refused run ended while the first still held the lock.
+        still_running = first.poll() is None
     out, err = first.communicate(timeout=120)
 
     assert still_running, "the first run ended before the second: it may have waited for it"
@@ -210,14 +232,14 @@ def test_a_lock_file_naming_a_live_process_does_not_block_when_nobody_holds_it(s
 def test_a_dry_run_during_a_real_run_neither_waits_for_nor_disturbs_it(setup, sim):
     config, db = setup
     expected = reference_after(config, db, "sync-stats")
-    sim.set_faults((SLOW,))
-    writer = start(config, "sync-stats")
-    wait_for_lock(writer, db)
+    with statistics_held(sim):
+        writer = start(config, "sync-stats")
+        wait_for_lock(writer, db)
 
-    dry = run_cli(config, "sync-catalog", "--dry-run", "--provider", "openclassrooms")
-    report = run_cli(config, "stats", "--format", "csv")
+        dry = run_cli(config, "sync-catalog", "--dry-run", "--provider", "openclassrooms")
+        report = run_cli(config, "stats", "--format", "csv")
 
-    assert writer.poll() is None, "the real run ended first: the check proves nothing"
+        assert writer.poll() is None, "the real run ended first: the check proves nothing"
     assert dry.code == 0, dry.stderr
     assert "dry run: openclassrooms sync-catalog: 80 fetched, 0 created" in dry.stdout
     assert report.code == 0, report.stderr
