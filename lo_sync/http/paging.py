@@ -290,7 +290,7 @@ def paginate(
 
 def _how_read(client: ApiClient, window: PageWindow) -> str:
     if window.used:
-        return client.gate.summary()
+        return f"{client.gate.summary()}; read up to {window.deepest} pages ahead"
     if client.concurrency > 1:
         return "one request at a time (the listing gave no total to plan from)"
     return "one request at a time (http.concurrency 1)"

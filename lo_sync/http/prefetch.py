@@ -17,6 +17,13 @@ the paginator and sees the same answers in the same order:
   read (in flight or waiting their turn), so memory stays flat however fast the
   provider answers. How many are in flight at once is the gate's to say
   (`RequestGate`, which shrinks it when the provider throttles).
+
+The window is only as deep as the reader needs (`depth`): it grows by one each
+time the reader has to wait for the page it takes, and shrinks by one after a run
+of pages that were all there already. On a slow network it soon spans the whole
+window; on a fast one, where the reader is the slower side, it stays near one,
+because requests that nobody waits for still cost the fetch worker its CPU: every
+lane reads and decodes under the same GIL as the mapping.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ if TYPE_CHECKING:
 # Pages requested ahead, per request the gate may have in flight: one waiting its
 # turn for each one in flight keeps every lane busy while the reader is behind.
 WINDOW_PER_LANE = 2
+# Pages in a row found already answered before the window gets one shallower.
+SHRINK_AFTER = 16
 
 
 class PageWindow:
@@ -52,6 +61,9 @@ class PageWindow:
         self.params = params or {}
         self.accept_statuses = accept_statuses
         self.size = WINDOW_PER_LANE * client.concurrency
+        self.depth = 1  # how many pages are requested ahead, at most `size`
+        self.deepest = 1
+        self._ready_in_a_row = 0
         self.ahead: OrderedDict[int, Future] = OrderedDict()
         self.used = False  # whether any page came from the window
         self._pool: ThreadPoolExecutor | None = None
@@ -64,12 +76,27 @@ class PageWindow:
         """The request for the page at `start` if the window holds it (first in line)."""
         if self.ahead and next(iter(self.ahead)) == start:
             self.used = True
-            return self.ahead.popitem(last=False)[1]
+            future = self.ahead.popitem(last=False)[1]
+            self._learn(waits=not future.done())
+            return future
         return None
+
+    def _learn(self, waits: bool) -> None:
+        """Deepen the window when the reader must wait; make it shallower when a run
+        of pages was there before the reader asked."""
+        if waits:
+            self._ready_in_a_row = 0
+            self.depth = min(self.size, self.depth + 1)
+            self.deepest = max(self.deepest, self.depth)
+            return
+        self._ready_in_a_row += 1
+        if self._ready_in_a_row >= SHRINK_AFTER:
+            self._ready_in_a_row = 0
+            self.depth = max(1, self.depth - 1)
 
     def plan(self, starts: range | None, request_at: Callable[[int], Any]) -> None:
         """After the paginator's `next_request`: keep the window in line with where
-        its remaining pages start (`remaining_starts`), and fill it up to its size
+        its remaining pages start (`remaining_starts`), and fill it up to its depth
         with the requests it would send (`request_at`)."""
         if starts is None:  # the total is not known: the paginator reads alone
             return
@@ -77,7 +104,7 @@ class PageWindow:
         if held != list(starts[: len(held)]):
             self._drop()
             held = []
-        for start in starts[len(held) : self.size]:
+        for start in starts[len(held) : self.depth]:
             self.ahead[start] = self._pool_for().submit(self._fetch, request_at(start))
 
     def close(self) -> None:

@@ -35,6 +35,10 @@ DEFAULT_MAX_RESPONSE_MB = 64
 # urllib3 from 2.6 decodes no more than asked; an older one decodes one raw read of
 # a gzip bomb whole (up to ~1,000 times its size), so a small read keeps that small.
 BODY_CHUNK = 16 * 1024
+# A body sent as it is (no Content-Encoding) cannot grow as it is read, so it is read
+# in large pieces: every read is a trip through urllib3 and a release of the GIL that
+# the other lanes and the mapping then queue for.
+PLAIN_BODY_CHUNK = 1024 * 1024
 
 
 class _TrackingAdapter(HTTPAdapter):
@@ -171,7 +175,9 @@ class Transport:
         """Read the decoded body, a chunk at a time, into `response.content`."""
         limit = self.max_response_mb << 20
         chunks, size = [], 0
-        for chunk in response.iter_content(BODY_CHUNK):
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        piece = PLAIN_BODY_CHUNK if encoding in ("", "identity") else BODY_CHUNK
+        for chunk in response.iter_content(piece):
             size += len(chunk)
             if size > limit:
                 raise ProviderError(

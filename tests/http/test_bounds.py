@@ -4,14 +4,17 @@ which no request and no retry wait may pass."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 import tracemalloc
 
 import pytest
+import requests
 
 from lo_sync.errors import ProviderError
 from lo_sync.http import ApiClient, Deadline, DeadlineExceeded, RetryPolicy
+from lo_sync.http.transport import BODY_CHUNK, PLAIN_BODY_CHUNK
 from lo_sync.simulator.faults import gzip_bomb
 from tests.helpers.hostile import TricklingServer
 from tests.http.wire import (
@@ -73,6 +76,32 @@ def test_a_gzip_bomb_fails_at_max_response_mb_having_decoded_little_of_it(api, b
     )
     assert peak < 8 << 20  # the cap and a chunk or two, never the 32 MiB
     assert (data_requests(api), sleeps) == (1, [])  # the same bomb every time: not retried
+
+
+@pytest.mark.parametrize(
+    ("encoding", "piece"), [(None, PLAIN_BODY_CHUNK), ("gzip", BODY_CHUNK)], ids=["plain", "gzip"]
+)
+def test_a_plain_body_is_read_in_large_pieces_and_a_compressed_one_in_small(
+    api, bounded, monkeypatch, encoding, piece
+):
+    # A plain body cannot grow as it is read; a compressed one can, a thousandfold.
+    body = json.dumps({"elements": [{"n": n} for n in range(50)]}).encode()
+    asked = []
+    read = requests.Response.iter_content
+
+    def iter_content(response, chunk_size=1, decode_unicode=False):
+        asked.append(chunk_size)
+        return read(response, chunk_size, decode_unicode)
+
+    monkeypatch.setattr(requests.Response, "iter_content", iter_content)
+    add_token(api)
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    api.get(CONTENTS, body=gzip.compress(body) if encoding else body, headers=headers)
+
+    _, decoded = bounded().get_json(CONTENTS)
+
+    assert len(decoded["elements"]) == 50
+    assert asked[-1] == piece
 
 
 @pytest.mark.parametrize(("extra", "fits"), [(0, True), (1, False)], ids=["at", "above"])

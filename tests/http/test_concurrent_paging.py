@@ -139,6 +139,30 @@ def test_pages_requested_ahead_are_bounded_by_the_window(api, concurrent):
     pages.close()
 
 
+def test_a_reader_slower_than_the_provider_keeps_the_window_shallow(api, concurrent):
+    # Every answer is there before the reader, busy 20 ms a page, asks for it: more
+    # requests ahead would only cost the worker CPU.
+    listing = Listing(400, delay=lambda start: 0)
+    add_token(api)
+    api.add_callback("GET", CONTENTS, callback=listing.coursera)
+    pages = paginate(concurrent(concurrency=8), CONTENTS, OffsetPaginator("coursera", limit=10))
+
+    for _ in pages:
+        time.sleep(0.02)
+
+    assert len(listing.starts) == 40
+    assert listing.peak <= 3  # 1, or 2 should the machine stall a request once
+
+
+def test_a_provider_slower_than_the_reader_deepens_the_window_to_every_lane(api, concurrent):
+    listing = Listing(600, delay=lambda start: 0.05)
+
+    read = read_coursera(api, concurrent(concurrency=4), listing)
+
+    assert read == list(range(600))
+    assert listing.peak == 4
+
+
 def test_a_page_that_fails_after_its_retries_fails_the_fetch_where_it_comes(api, concurrent):
     def broken_at_40(start, default):
         return (500, {}, json.dumps({"message": "boom"})) if start == 40 else default
