@@ -37,6 +37,10 @@ DEFAULT_CONCURRENCY = 8
 TOKEN_RENEWALS = 4
 
 
+# The body `get_json(decode=False)` leaves for its caller to decode.
+UNDECODED = object()
+
+
 class NestedTooDeeply(Exception):
     """A body nested deeper than a decoder can recurse: no page of any provider is."""
 
@@ -127,13 +131,15 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         accept_statuses: frozenset[int] = frozenset(),
+        decode: bool = True,
     ) -> tuple[requests.Response, Any]:
         """GET with auth and retries; returns the response and its decoded JSON body.
 
         A status in `accept_statuses` is returned with no body instead of failing.
         Decoding happens inside the retried attempt: a body cut short by the network
         is transient, and a page that cannot be read whole after every attempt
-        fails the fetch instead of being handed on partially.
+        fails the fetch instead of being handed on partially. With `decode=False`
+        the body is left for the caller (`UNDECODED`, then `decoded`).
         """
         what = f"GET {describe(url, params)}"
         told = False  # whether this request was given a Retry-After, which its retry waits
@@ -165,17 +171,22 @@ class ApiClient:
             if response.status_code in accept_statuses:
                 return response, None
             raise_for_status(self.provider, response, what)
-            try:
-                return response, decode_json(response.content)
-            except NestedTooDeeply:
-                raise DataError(
-                    f"{self.provider}: {what}: response body is nested too deeply to read "
-                    "(no page nests more than a few levels)"
-                ) from None
-            except ValueError:
-                raise TransientError(f"{what}: response body is not valid JSON") from None
+            return response, self.decoded(response, what) if decode else UNDECODED
 
         return with_retries(attempt, self.retry, self.provider, self.deadline)
+
+    def decoded(self, response: requests.Response, what: str) -> Any:
+        """An answer's JSON body; a body that is not JSON is a TransientError, to be
+        read again."""
+        try:
+            return decode_json(response.content)
+        except NestedTooDeeply:
+            raise DataError(
+                f"{self.provider}: {what}: response body is nested too deeply to read "
+                "(no page nests more than a few levels)"
+            ) from None
+        except ValueError:
+            raise TransientError(f"{what}: response body is not valid JSON") from None
 
     def _expired(self, what: str, deadline: Deadline) -> DeadlineExceeded:
         # The connection may be mid-answer: it must not serve another request.

@@ -262,16 +262,15 @@ def paginate(
     try:
         while request is not None:
             ahead = window.take(paginator.start)
-            if ahead is not None:
-                response, body = ahead.result()
-            else:
-                response, body = client.get_json(
+            answer = window.answer(ahead, request) if ahead is not None else None
+            if answer is None:  # not asked for ahead, or its body must be read again
+                answer = client.get_json(
                     url,
                     params={**(params or {}), **request.params} or None,
                     headers=request.headers or None,
                     accept_statuses=paginator.accept_statuses,
                 )
-            records = paginator.update_state(response, body)
+            records = paginator.update_state(*answer)
             if records is not None:
                 yield records
             request = paginator.next_request()

@@ -34,7 +34,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from lo_sync.http.client import UNDECODED
 from lo_sync.http.deadline import Watchdog
+from lo_sync.http.messages import describe
+from lo_sync.http.retry import TransientError
 
 if TYPE_CHECKING:
     from lo_sync.http.client import ApiClient
@@ -80,6 +83,19 @@ class PageWindow:
             self._learn(waits=not future.done())
             return future
         return None
+
+    def answer(self, future: Future, request: Any) -> tuple[Any, Any] | None:
+        """The answer to a page requested ahead, its body decoded here, in the reader's
+        thread: lanes only carry bytes, so they hold the interpreter lock as little as
+        they can. None when the body is not JSON (cut short), to be read again."""
+        response, body = future.result()
+        if body is not UNDECODED:
+            return response, body
+        what = f"GET {describe(self.url, {**self.params, **request.params} or None)}"
+        try:
+            return response, self.client.decoded(response, what)
+        except TransientError:
+            return None
 
     def _learn(self, waits: bool) -> None:
         """Deepen the window when the reader must wait; make it shallower when a run
@@ -147,4 +163,5 @@ class PageWindow:
             params={**self.params, **request.params} or None,
             headers=request.headers or None,
             accept_statuses=self.accept_statuses,
+            decode=False,
         )

@@ -163,6 +163,27 @@ def test_a_provider_slower_than_the_reader_deepens_the_window_to_every_lane(api,
     assert listing.peak == 4
 
 
+def test_a_page_asked_for_ahead_that_comes_cut_short_is_read_again_in_its_turn(api, concurrent):
+    # Lanes carry bytes; the reader decodes them, and a body that is not JSON is
+    # asked for again, as a page read in turn would have been.
+    cut = []
+
+    def cut_short_once_at_40(start, default):
+        if start == 40 and not cut:
+            cut.append(start)
+            status, headers, body = default
+            return status, headers, body[: len(body) // 2]
+        return default
+
+    listing = Listing(100, delay=lambda start: 0.02, answer=cut_short_once_at_40)
+
+    read = read_coursera(api, concurrent(concurrency=4), listing)
+
+    assert read == list(range(100))
+    assert cut == [40]
+    assert sorted(listing.starts) == sorted([*range(0, 100, 10), 40])
+
+
 def test_a_page_that_fails_after_its_retries_fails_the_fetch_where_it_comes(api, concurrent):
     def broken_at_40(start, default):
         return (500, {}, json.dumps({"message": "boom"})) if start == 40 else default
