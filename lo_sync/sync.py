@@ -33,6 +33,9 @@ REJECT_THRESHOLD = 0.05
 MAX_REJECTED_KEPT = 10_000
 DEFAULT_MAX_ARCHIVE = "10%"
 SAMPLE = 10
+# Sessions named by an archive, one line each: enough to act on, never a flood in
+# the cron mail or the run record.
+SESSION_WARNINGS = 20
 
 PageCallback = Callable[[int], None]
 
@@ -225,10 +228,16 @@ def plan_archive(
     plan.changes += [("restore", ext, title) for ext, title in to_restore]
     # Said before learners find out: a session still running points them at this course.
     titles = {ext: title for ext, title, *_ in to_archive}
-    plan.warnings = [
+    held = [
         f'archive: course {ext} ({titles[ext]}) is in {when} session "{name}"'
         for ext, name, when in store.sessions.holding(pcfg.name, titles, utc_now()[:10])
     ]
+    plan.warnings = held[:SESSION_WARNINGS]
+    if len(held) > SESSION_WARNINGS:
+        plan.warnings.append(
+            f"archive: and {len(held) - SESSION_WARNINGS} more times a course archived here "
+            "is in an open or upcoming session (not listed)"
+        )
     value, is_percent = parse_max_archive(max_archive)
     limit = math.floor(active * value / 100) if is_percent else int(value)
     # The guard protects what learners were offered; a course that never had an

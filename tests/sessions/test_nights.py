@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from lo_sync.simulator import Simulator
+from lo_sync.sync import SESSION_WARNINGS
 from tests.helpers.e2e import run_cli, unstamped, write_config
 from tests.helpers.sessions import SMALL, day, night, session_tables, yaml_of
 
@@ -82,3 +83,28 @@ def test_a_whole_night_leaves_the_session_tables_as_they_were(first_night):
 
     assert session_tables(db) == before
     assert [len(rows) for rows in before] == [4, 6, 1]
+
+
+def test_archive_names_at_most_twenty_sessions_and_counts_the_rest(tmp_path):
+    with Simulator(SMALL) as sim:
+        config = write_config(tmp_path, sim.url)
+        night(config)
+        sessions = tmp_path / "sessions.yaml"
+        many = [
+            {"name": f"Cohort {n:02d}", "end": day(30), "courses": [LEAVING]} for n in range(25)
+        ]
+        sessions.write_text(yaml_of(*many), encoding="utf-8")
+        assert run_cli(config, "sessions", "import", str(sessions)).code == 0
+        sim.set_day(2)
+        assert run_cli(config, "sync-catalog").code == 0
+
+        result = run_cli(config, "archive", "--provider", "openclassrooms")
+
+    lines = unstamped(result.stderr)
+    assert result.code == 0, result.stderr
+    assert len(lines) == SESSION_WARNINGS + 1
+    assert all(f"course {LEAVING[1]} (Négociez avec succès) is in open" in x for x in lines[:-1])
+    assert lines[-1] == (
+        "openclassrooms archive: and 5 more times a course archived here is in an open or "
+        "upcoming session (not listed)"
+    )
