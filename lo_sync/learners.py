@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lo_sync.errors import InputError, SafetyAbort
+from lo_sync.limits import first_of
 from lo_sync.store import Store, utc_now
 
 COLUMNS = ("email", "external_id", "name")
@@ -107,8 +108,7 @@ def read_learners_file(path: Path, encoding: str | None = None) -> LearnersFile:
             seen_external[external_id] = number
         rows.append({"email": email, "external_id": external_id, "name": name})
     if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        more = len(problems) - len(shown)
+        shown, more = first_of(problems, MAX_PROBLEMS_SHOWN)
         raise InputError(
             f"{path}: rejected, nothing imported: "
             + "; ".join(shown)

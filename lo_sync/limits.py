@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 # A configuration for both providers is under 2 KB; a file far larger is not one.
 MAX_CONFIG_KB = 64
@@ -97,13 +99,16 @@ def text_problem(value: str, bound: TextBound) -> str | None:
     return None
 
 
+def first_of(items: list[T], count: int) -> tuple[list[T], int]:
+    """The first `count` items, and how many more there are: what a message shows of
+    a list that may be any length."""
+    return items[:count], max(0, len(items) - count)
+
+
 def bounded_problems(problems: list[str]) -> list[str]:
     """The first problems, each cut short if need be, and how many more there are."""
-    shown = [
-        p if len(p) <= MAX_PROBLEM_CHARS else p[: MAX_PROBLEM_CHARS - 1] + "…"
-        for p in problems[:MAX_PROBLEMS_SHOWN]
-    ]
-    more = len(problems) - len(shown)
+    first, more = first_of(problems, MAX_PROBLEMS_SHOWN)
+    shown = [p if len(p) <= MAX_PROBLEM_CHARS else p[: MAX_PROBLEM_CHARS - 1] + "…" for p in first]
     if more:
         shown.append(f"… and {more:,} more problem{'s' if more > 1 else ''}")
     return shown

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from lo_sync.errors import InputError
+from lo_sync.limits import first_of
 from lo_sync.providers import PROVIDERS
 from lo_sync.store import Store, utc_now
 from lo_sync.store.sessions import StoredSession
@@ -320,8 +321,7 @@ def check_catalog(store: Store, read: SessionsFile) -> list[str]:
 def refuse(read: SessionsFile) -> None:
     if not read.problems:
         return
-    shown = read.problems[:MAX_PROBLEMS_SHOWN]
-    more = len(read.problems) - len(shown)
+    shown, more = first_of(read.problems, MAX_PROBLEMS_SHOWN)
     raise InputError(
         "; ".join(shown) + (f"; and {more} more" if more else "") + "; nothing imported"
     )

@@ -18,6 +18,7 @@ from lo_sync.config import ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
 from lo_sync.fetch import Fetch, KnownRows, mapped_pages
 from lo_sync.fetch.findings import SET_ASIDE, Findings, top_reasons
+from lo_sync.limits import first_of
 from lo_sync.providers import NOT_READ, PROVIDERS
 from lo_sync.store import PROGRESS_FIELDS, CatalogDiff, ProgressDiff, Store, utc_now
 from lo_sync.store.progress import Change
@@ -232,10 +233,10 @@ def plan_archive(
         f'archive: course {ext} ({titles[ext]}) is in {when} session "{name}"'
         for ext, name, when in store.sessions.holding(pcfg.name, titles, utc_now()[:10])
     ]
-    plan.warnings = held[:SESSION_WARNINGS]
-    if len(held) > SESSION_WARNINGS:
+    plan.warnings, more = first_of(held, SESSION_WARNINGS)
+    if more:
         plan.warnings.append(
-            f"archive: and {len(held) - SESSION_WARNINGS} more times a course archived here "
+            f"archive: and {more} more times a course archived here "
             "is in an open or upcoming session (not listed)"
         )
     value, is_percent = parse_max_archive(max_archive)
