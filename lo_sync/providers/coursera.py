@@ -10,8 +10,10 @@ import json
 from lo_sync.http import OffsetPaginator
 from lo_sync.providers.base import Listing, Provider, Settings
 from lo_sync.providers.fields import (
+    MAX_MINUTES,
     MAX_TITLE_LENGTH,
     Unreadable,
+    Unusual,
     boolean,
     email,
     fraction_as_percent,
@@ -23,6 +25,11 @@ from lo_sync.providers.fields import (
     required_text,
     text,
     timestamp,
+    usual_email,
+    usual_epoch,
+    usual_id,
+    usual_number,
+    usual_text,
 )
 from lo_sync.providers.records import Notes, RecordError
 
@@ -125,50 +132,134 @@ class Coursera(Provider):
 
     @staticmethod
     def stat_row(record: dict, notes: Notes) -> dict:
-        if not isinstance(record, dict):
-            raise RecordError("record", "is not an object")
-        learner_email, external_id = _learner(record, notes)
-        content_id, content_type = content_identity(
-            required(record, "contentId", identifier), optional(record, "contentType", text, notes)
-        )
-        progress = optional(record, "overallProgress", percent, notes)
-        completed_at = optional(record, "completedAt", timestamp, notes, "ms")
-        completed = optional(record, "isCompleted", boolean, notes)
-        if completed is None:
-            # Not sent, or unreadable: a completion date or full progress says it.
-            completed = completed_at is not None or progress == 100
-        # approxTotalCourseHrs is hours spent on this content item; clip rows call
-        # it approxTotalLearningHours.
-        hours = optional(record, "approxTotalCourseHrs", minutes, notes, "hours")
-        if hours is None:
-            hours = optional(record, "approxTotalLearningHours", minutes, notes, "hours")
-        last_activity = optional(record, "lastActivityAt", timestamp, notes, "ms")
-        if last_activity is None:
-            last_activity = optional(record, "lastActivity", timestamp, notes, "ms")
-        state = optional(record, "membershipState", text, notes)
-        if state is not None and state not in MEMBERSHIP_STATES:
-            notes.new_value("membershipState", state)
-        if content_type not in KNOWN_REPORT_TYPES:
-            notes.new_value("contentType", content_type)
-        program_id = optional(record, "programId", identifier, notes)
-        return {
-            "course_external_id": content_id,
-            "learner_key": learner_email or external_id,
-            "learner_email": learner_email,
-            "learner_external_id": external_id,
-            "learner_name": optional(record, "fullName", text, notes),
-            "content_type": content_type,
-            "progress_percent": progress,
-            "completed": int(completed),
-            "completed_at": completed_at,
-            # grade is on 0-1, absent or null until graded.
-            "score_percent": optional(record, "grade", fraction_as_percent, notes),
-            "time_spent_minutes": None if hours is None else round(hours, 2),
-            "time_spent_theoretical": 0,
-            "last_activity_at": last_activity,
-            "enrolled_at": optional(record, "enrolledAt", timestamp, notes, "ms"),
-            "program_id": program_id,
-        }
+        if record.__class__ is dict:
+            try:
+                return _usual_stat_row(record)
+            except Unusual:
+                pass
+        return _stat_row(record, notes)
+
+
+def _stat_row(record: dict, notes: Notes) -> dict:
+    """A report row read field by field with the general readers, which note every
+    value they cannot read."""
+    if not isinstance(record, dict):
+        raise RecordError("record", "is not an object")
+    learner_email, external_id = _learner(record, notes)
+    content_id, content_type = content_identity(
+        required(record, "contentId", identifier), optional(record, "contentType", text, notes)
+    )
+    progress = optional(record, "overallProgress", percent, notes)
+    completed_at = optional(record, "completedAt", timestamp, notes, "ms")
+    completed = optional(record, "isCompleted", boolean, notes)
+    if completed is None:
+        # Not sent, or unreadable: a completion date or full progress says it.
+        completed = completed_at is not None or progress == 100
+    # approxTotalCourseHrs is hours spent on this content item; clip rows call
+    # it approxTotalLearningHours.
+    hours = optional(record, "approxTotalCourseHrs", minutes, notes, "hours")
+    if hours is None:
+        hours = optional(record, "approxTotalLearningHours", minutes, notes, "hours")
+    last_activity = optional(record, "lastActivityAt", timestamp, notes, "ms")
+    if last_activity is None:
+        last_activity = optional(record, "lastActivity", timestamp, notes, "ms")
+    state = optional(record, "membershipState", text, notes)
+    if state is not None and state not in MEMBERSHIP_STATES:
+        notes.new_value("membershipState", state)
+    if content_type not in KNOWN_REPORT_TYPES:
+        notes.new_value("contentType", content_type)
+    return _progress_row(
+        content_id,
+        content_type,
+        learner_email,
+        external_id,
+        name=optional(record, "fullName", text, notes),
+        progress=progress,
+        completed=completed,
+        completed_at=completed_at,
+        # grade is on 0-1, absent or null until graded.
+        score=optional(record, "grade", fraction_as_percent, notes),
+        hours=hours,
+        last_activity=last_activity,
+        enrolled_at=optional(record, "enrolledAt", timestamp, notes, "ms"),
+        program_id=optional(record, "programId", identifier, notes),
+    )
+
+
+_MAX_HOURS = MAX_MINUTES / 60
+
+
+def _usual_stat_row(record: dict) -> dict:
+    """`_stat_row` of a report row spelled as the contract has it, with one quick
+    reader a value (`fields.usual_*`); `Unusual` for anything else, which
+    `_stat_row` then reads and notes."""
+    get = record.get
+    learner_email = usual_email(get("email"))
+    external_id = usual_id(get("externalId"))
+    if learner_email is None and (external_id is None or "@" in external_id):
+        raise Unusual  # no learner, or an e-mail to find in the externalId
+    content_id = usual_id(get("contentId"))
+    sent_type = get("contentType")
+    if content_id is None or not (sent_type is None or sent_type.__class__ is str):
+        raise Unusual
+    content_id, content_type = content_identity(content_id, sent_type)
+    completed, state = get("isCompleted"), get("membershipState")
+    if (
+        content_type not in KNOWN_REPORT_TYPES
+        or not (completed is None or completed is True or completed is False)
+        or not (state is None or (state.__class__ is str and state in MEMBERSHIP_STATES))
+    ):
+        raise Unusual
+    progress = usual_number(get("overallProgress"), 0, 100)
+    completed_at = usual_epoch(get("completedAt"), 1000)
+    if completed is None:
+        completed = completed_at is not None or progress == 100
+    hours = usual_number(get("approxTotalCourseHrs"), 0, _MAX_HOURS)
+    if hours is None:
+        hours = usual_number(get("approxTotalLearningHours"), 0, _MAX_HOURS)
+    last_activity = usual_epoch(get("lastActivityAt"), 1000)
+    if last_activity is None:
+        last_activity = usual_epoch(get("lastActivity"), 1000)
+    grade = usual_number(get("grade"), 0, 1)
+    return _progress_row(
+        content_id,
+        content_type,
+        learner_email,
+        external_id,
+        name=usual_text(get("fullName")),
+        progress=None if progress is None else float(progress),
+        completed=completed,
+        completed_at=completed_at,
+        score=None if grade is None else round(float(grade) * 100, 2),
+        hours=None if hours is None else hours * 60,
+        last_activity=last_activity,
+        enrolled_at=usual_epoch(get("enrolledAt"), 1000),
+        program_id=usual_id(get("programId")),
+    )
+
+
+def _progress_row(
+    content_id, content_type, learner_email, external_id, *, name, progress, completed,
+    completed_at, score, hours, last_activity, enrolled_at, program_id,
+) -> dict:  # fmt: skip
+    """The progress row of a report row, its values read (`hours` in minutes)."""
+    return {
+        "course_external_id": content_id,
+        "learner_key": learner_email or external_id,
+        "learner_email": learner_email,
+        "learner_external_id": external_id,
+        "learner_name": name,
+        "content_type": content_type,
+        "progress_percent": progress,
+        "completed": int(completed),
+        "completed_at": completed_at,
+        "score_percent": score,
+        "time_spent_minutes": None if hours is None else round(hours, 2),
+        "time_spent_theoretical": 0,
+        "last_activity_at": last_activity,
+        "enrolled_at": enrolled_at,
+        "program_id": program_id,
+    }
 
 
 def content_identity(content_id: str, content_type: str | None) -> tuple[str, str]:

@@ -342,3 +342,75 @@ def email_address(value: str, field: str) -> str:
         return email(value)
     except Unreadable as problem:
         raise RecordError(field, str(problem)) from None
+
+
+# --- the usual spelling, read quickly --------------------------------------------------------
+#
+# A report row is read once a night for every learner and content: a million rows
+# make the general readers above (a call to `optional`, one to the reader, one to
+# `number`...) a large share of a night's CPU. Nearly every value comes in the
+# contract's own spelling, and the readers below take only that spelling, with one
+# call a value; anything else raises `Unusual`, and the mapper reads the record
+# again the general way. They must never read a value differently from the general
+# readers: tests/providers/test_usual_spelling.py holds them to it.
+
+
+class Unusual(Exception):
+    """A value is not in its field's usual spelling: the record is read the general way."""
+
+
+def usual_id(value) -> str | None:
+    """`identifier` of a missing value or of printable ASCII text."""
+    if value is None:
+        return None
+    if value.__class__ is str:
+        text = value.strip()
+        if text and len(text) <= MAX_ID_LENGTH and text.isascii() and text.isprintable():
+            return text
+    raise Unusual
+
+
+def usual_text(value) -> str | None:
+    """`text` of a missing value or of text that is not blank."""
+    if value is None:
+        return None
+    if value.__class__ is str and value and not value.isspace():
+        if value.isascii():
+            return value
+        try:
+            return _storable(value)
+        except Unreadable:
+            raise Unusual from None
+    raise Unusual
+
+
+def usual_number(value, low: float, high: float) -> int | float | None:
+    """`number` of a missing value or of a JSON number from `low` to `high`."""
+    if value is None:
+        return None
+    if (value.__class__ is float or value.__class__ is int) and low <= value <= high:
+        return value
+    raise Unusual
+
+
+def usual_epoch(value, per_second: int) -> str | None:
+    """`timestamp` of a missing value or of an epoch number (`per_second` 1 for
+    seconds, 1000 for milliseconds) in range."""
+    if value is None:
+        return None
+    if (value.__class__ is int or value.__class__ is float) and (
+        0 <= value < _MAX_EPOCH_SECONDS * per_second
+    ):
+        return iso_from_epoch(value / per_second)
+    raise Unusual
+
+
+def usual_email(value) -> str | None:
+    """`email` of a missing value or of a plain ASCII address."""
+    if value is None:
+        return None
+    if value.__class__ is str:
+        address = value.strip().lower()
+        if len(address) <= MAX_EMAIL_LENGTH and _ASCII_EMAIL.fullmatch(address):
+            return address
+    raise Unusual
