@@ -8,9 +8,10 @@ The child is made with `os.fork()`, so it starts with the configured HTTP client
 token and the mapping code already in memory: nothing is imported again, and no secret
 is sent to it.
 
-The read-ahead is bounded by the pipe: the child blocks in its send as soon as the pipe's
-buffer (grown to 1 MiB on Linux, a few pages) is full, so it is never more than a few
-items ahead of the parent and memory stays flat however large the fetch.
+The read-ahead is bounded: a thread here takes at most RECEIVED_AHEAD items off the
+pipe ahead of the consumer, and the child blocks in its send as soon as the pipe's
+buffer (grown to 1 MiB on Linux, a few pages) is full as well, so it is never more
+than a few items ahead of the parent and memory stays flat however large the fetch.
 
 The child never outlives the parent. On Linux the kernel kills it when the parent dies
 (PR_SET_PDEATHSIG); elsewhere its next send fails with EPIPE and it exits.
@@ -80,26 +81,25 @@ def run_in_child(
     blocked_before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pid = None
     status = None
+    messages = None
     try:
         pid = os.fork()
         if pid == 0:
             _serve(produce, receiver, sender, parent_pid, blocked_before, parent_wait, close_fds)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)
         sender.close()
+        messages = read_ahead(_received(receiver), depth=RECEIVED_AHEAD)
         while True:
-            try:
-                # The wait ends when the item starts to arrive: reading a large one
-                # through the pipe is work, not idleness.
-                started = time.monotonic()
-                receiver.poll(None)
-                struct.pack_into("d", parent_wait, 0, time.monotonic() - started)
-                kind, payload = pickle.loads(receiver.recv_bytes())
-            except (EOFError, OSError):
+            started = time.monotonic()
+            message = next(messages)
+            struct.pack_into("d", parent_wait, 0, time.monotonic() - started)
+            if message is None:
                 status = _reap(pid)
                 raise ProviderError(
                     f"{label + ': ' if label else ''}the fetch worker process died "
                     f"({_describe(status)}) before the fetch ended; nothing applied"
-                ) from None
+                )
+            kind, payload = pickle.loads(message)
             if kind == "item":
                 yield payload
                 continue
@@ -115,8 +115,27 @@ def run_in_child(
             except ProcessLookupError:
                 pass
             _reap(pid)
+        if messages is not None:
+            messages.close()  # its thread ends at the dead child's end of the pipe
         sender.close()
         receiver.close()
+
+
+# Items a thread takes off the pipe ahead of the consumer. A worker that finds the
+# pipe full waits for the parent: items of uneven cost (the pages the parent maps
+# itself) would leave each process waiting on the other in turn. A few hundred KB
+# an item, so this is a few MB.
+RECEIVED_AHEAD = 8
+
+
+def _received(receiver: Connection) -> Iterator[bytes | None]:
+    """The worker's messages as they arrive, then None when its end of the pipe closes."""
+    while True:
+        try:
+            yield receiver.recv_bytes()
+        except (EOFError, OSError):
+            yield None
+            return
 
 
 def _serve(
