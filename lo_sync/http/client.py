@@ -167,7 +167,7 @@ class ApiClient:
             except BaseException:
                 self.gate.failed(admission)
                 raise
-            self.gate.succeeded(admission)
+            self.gate.succeeded(admission, self.gate.clock())
             if response.status_code in accept_statuses:
                 return response, None
             raise_for_status(self.provider, response, what)

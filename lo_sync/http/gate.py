@@ -7,11 +7,21 @@ client asks too much. `RequestGate` admits each request of a client and its lane
 - **At most `limit` requests in flight.** It starts at `http.concurrency`.
 - **Multiplicative decrease.** A throttled answer halves the limit, down to 1, once
   per round: answers to requests sent before the last decrease were sent at the old
-  limit and say nothing new about the current one.
-- **Additive increase.** After `limit` answers in a row without trouble the limit
-  grows by one, up to `http.concurrency`. A level that was throttled is probed
-  again only after a longer run of successes, which doubles with each probe the
-  provider refuses, so a provider that allows 4 is not asked for 5 every few pages.
+  limit and say nothing new about the current one. The level the provider refused
+  is the most requests known to have been in flight with the refused one (not the
+  limit, which the lanes may not have filled), and the limit stays below it.
+- **Additive increase.** After `limit` answers in a row without trouble, with the
+  limit reached at least once, it grows by one, up to `http.concurrency`. The
+  level that was refused is asked for again only once `PROBE_SPACING` times the
+  pause its refusal cost has gone by, and twice as long after each probe the
+  provider refuses: every refusal holds every lane for its Retry-After, so
+  probing costs a small, bounded share of the night however small the limit.
+- **One refusal at a level that held is not a limit.** A level that carried
+  `TRUSTED_AFTER` answers in a row is trusted: a provider's own count of what is
+  in flight lags its answers, and a request can land just before the count of the
+  previous one went down. A refusal there still halves the limit, but the limit
+  grows back to it at the usual pace; only a second refusal, before the level has
+  held again, makes it the level to avoid.
 - **Retry-After holds every lane**, not only the one that was told.
 - **`http.max_requests_per_second`** spaces the requests out, whatever the limit.
 
@@ -29,17 +39,24 @@ from dataclasses import dataclass
 
 from lo_sync.http.deadline import Deadline, DeadlineExceeded
 
-# Successes in a row before a level that was throttled is asked for again.
-PROBE_AFTER = 64
+# A refused level is asked for again after this many times the pause its refusal
+# cost (its Retry-After, or MIN_REFUSAL_COST without one), doubling after each probe
+# refused: probing then costs at most about 1/PROBE_SPACING of the time.
+PROBE_SPACING = 20
+MIN_REFUSAL_COST = 1.0
+# Good answers in a row at one limit after which the level in flight is trusted.
+TRUSTED_AFTER = 64
 # The longest a provider's Retry-After holds the lanes (the retry policy caps its own).
 MAX_PAUSE = 60.0
 
 
 @dataclass(frozen=True)
 class Admission:
-    """One admitted request: the round it was sent in."""
+    """One admitted request: the round it was sent in, and how many requests were in
+    flight with it (itself included)."""
 
     round: int
+    in_flight: int
 
 
 class RequestGate:
@@ -67,8 +84,11 @@ class RequestGate:
         self._interval = 1.0 / per_second if per_second else 0.0
         self._round = 0
         self._successes = 0
-        self._refused_level: int | None = None  # the lowest limit a provider throttled
-        self._probe_after = PROBE_AFTER
+        self._refused_level: int | None = None  # the lowest level a provider refused
+        self._probe_at = 0.0  # when the refused level may be asked for again
+        self._probe_wait = 0.0  # how long the next refused probe makes the gate wait
+        self._trusted = 0  # the most in flight that held TRUSTED_AFTER answers in a row
+        self._held = 0  # the most in flight since the limit last changed
         self._paused_until = 0.0
         self._next_slot = 0.0
         self._changed = threading.Condition()
@@ -92,16 +112,19 @@ class RequestGate:
             self.in_flight += 1
             self.sent += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self._held = max(self._held, self.in_flight)
             if self._interval:
                 self._next_slot = max(now, self._next_slot) + self._interval
-            return Admission(self._round), None
+            return Admission(self._round, self.in_flight), None
 
-    def succeeded(self, admission: Admission) -> None:
-        """Release `admission`'s slot after a good answer."""
+    def succeeded(self, admission: Admission, now: float) -> None:
+        """Release `admission`'s slot after a good answer at `now`."""
         with self._changed:
             self.in_flight -= 1
             self._successes += 1
-            if self._successes >= self._needed_for_more():
+            if self._successes >= TRUSTED_AFTER:
+                self._trusted = max(self._trusted, self._held)
+            if self._may_grow(now):
                 self._grow()
             self._changed.notify_all()
 
@@ -109,8 +132,10 @@ class RequestGate:
         """Release `admission`'s slot after a throttling answer (429/503) and its
         Retry-After, if it gave one."""
         with self._changed:
+            # The most requests known to have been in flight with it: the level refused.
+            level = max(admission.in_flight, self.in_flight)
             self.in_flight -= 1
-            self._throttle(admission, now, retry_after)
+            self._throttle(admission, level, now, retry_after)
             self._changed.notify_all()
 
     def failed(self, admission: Admission) -> None:
@@ -119,33 +144,50 @@ class RequestGate:
             self.in_flight -= 1
             self._changed.notify_all()
 
-    def _needed_for_more(self) -> int:
-        if self.limit >= self.ceiling:
-            return 1 << 62
-        if self._refused_level is not None and self.limit + 1 >= self._refused_level:
-            return self._probe_after
-        return self.limit
+    def _may_grow(self, now: float) -> bool:
+        # A limit the lanes never filled says nothing about one more: the reader, not
+        # the provider, held them back.
+        if self.limit >= self.ceiling or self._successes < self.limit or self._held < self.limit:
+            return False
+        probing = self._refused_level is not None and self.limit + 1 >= self._refused_level
+        return not probing or now >= self._probe_at
 
     def _grow(self) -> None:
         self.limit += 1
         self._successes = 0
+        self._held = 0
         if self._refused_level is not None and self.limit > self._refused_level:
             # The level a provider refused held this time: it is not a limit any more.
-            self._refused_level, self._probe_after = None, PROBE_AFTER
+            self._refused_level = None
 
-    def _throttle(self, admission: Admission, now: float, retry_after: float | None) -> None:
+    def _throttle(
+        self, admission: Admission, level: int, now: float, retry_after: float | None
+    ) -> None:
         self.throttled_answers += 1
-        if retry_after:
-            self._paused_until = max(self._paused_until, now + min(retry_after, self.max_pause))
+        pause = min(retry_after, self.max_pause) if retry_after else 0.0
+        self._paused_until = max(self._paused_until, now + pause)
         if admission.round != self._round:
             return  # sent at a limit already lowered
-        if self._refused_level is not None and self.limit >= self._refused_level:
-            self._probe_after *= 2  # the probe was refused again: ask less often
-        self._refused_level = min(self.limit, self._refused_level or self.limit)
-        self.limit = max(1, self.limit // 2)
+        if level <= self._trusted:
+            # Refused where it held before: once is not a limit, twice before it
+            # holds again is.
+            self._trusted = level - 1
+        else:
+            self._learn_refused(level, now, max(pause, MIN_REFUSAL_COST))
+        below_refused = (self._refused_level or self.ceiling + 1) - 1
+        self.limit = max(1, min(self.limit // 2, below_refused))
         self.lowest = min(self.lowest, self.limit)
         self._round += 1
         self._successes = 0
+        self._held = 0
+
+    def _learn_refused(self, level: int, now: float, cost: float) -> None:
+        if self._refused_level is not None and level >= self._refused_level:
+            self._probe_wait *= 2  # a probe refused again: ask half as often
+        else:
+            self._probe_wait = PROBE_SPACING * cost
+        self._refused_level = min(level, self._refused_level or level)
+        self._probe_at = now + self._probe_wait
 
     # --- blocking -----------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The request gate as a state machine: made-up times, no threads, no waiting.
 
 It admits requests under a limit that halves when the provider throttles and grows
-back one at a time after a run of good answers.
+back one at a time after a run of good answers; the level the provider refused is
+asked for again only after a while that grows with each refusal.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 import pytest
 
 from lo_sync.http import Deadline, DeadlineExceeded
-from lo_sync.http.gate import PROBE_AFTER, RequestGate
+from lo_sync.http.gate import MIN_REFUSAL_COST, PROBE_SPACING, TRUSTED_AFTER, RequestGate
 
 
 def admit_all(gate: RequestGate, now: float = 0.0) -> list:
@@ -32,7 +33,7 @@ def test_the_gate_admits_up_to_its_limit_and_one_more_once_a_slot_frees():
     assert len(first) == 4
     assert gate.try_admit(0.0) == (None, None)  # full: wait for a slot, not for a time
 
-    gate.succeeded(first[0])
+    gate.succeeded(first[0], 0.0)
     assert len(admit_all(gate)) == 1
 
 
@@ -48,7 +49,7 @@ def test_a_throttled_answer_halves_the_limit_once_per_round():
 
     # A 429 to a request sent at the new limit is news: halve again, down to 1 at most.
     for admission in sent[4:]:
-        gate.succeeded(admission)
+        gate.succeeded(admission, 0.0)
     for _ in range(3):
         [admission, *rest] = admit_all(gate)
         gate.refused(admission, 0.0, retry_after=None)
@@ -62,11 +63,11 @@ def test_retry_after_holds_every_lane_until_it_has_passed():
     one, _ = gate.try_admit(10.0)
     two, _ = gate.try_admit(10.0)
 
-    gate.refused(one, now=10.0, retry_after=3.0)  # the limit is 2 now, one in flight
+    gate.refused(one, now=10.0, retry_after=3.0)  # two in flight refused: the limit is 1
+    gate.succeeded(two, 10.5)
 
     assert gate.try_admit(11.0) == (None, 2.0)  # no lane sends before 13.0
     assert gate.try_admit(13.0)[0] is not None
-    gate.succeeded(two)
 
 
 def test_retry_after_is_capped_by_the_longest_pause():
@@ -78,19 +79,32 @@ def test_retry_after_is_capped_by_the_longest_pause():
     assert gate.try_admit(0.0) == (None, 60.0)
 
 
-def answer_well(gate: RequestGate, times: int) -> None:
-    for _ in range(times):
-        admission, _ = gate.try_admit(0.0)
-        assert admission is not None
-        gate.succeeded(admission)
+def answer_well(gate: RequestGate, times: int, now: float = 0.0) -> None:
+    """`times` requests answered well at `now`, sent as many at a time as the limit
+    allows (the ones sent beyond `times` fail)."""
+    answered = 0
+    while answered < times:
+        sent = admit_all(gate, now)
+        assert sent
+        for admission in sent:
+            if answered < times:
+                gate.succeeded(admission, now)
+                answered += 1
+            else:
+                gate.failed(admission)
+
+
+def refuse_one_of(gate: RequestGate, now: float, retry_after: float | None = None) -> None:
+    """Fill the limit at `now`; the provider refuses the last request sent."""
+    *others, last = admit_all(gate, now)
+    gate.refused(last, now, retry_after)
+    for admission in others:
+        gate.failed(admission)
 
 
 def test_the_limit_grows_by_one_after_as_many_good_answers_as_it_allows():
     gate = RequestGate(8)
-    at_eight = admit_all(gate)
-    gate.refused(at_eight[0], 0.0, None)  # 8 -> 4
-    for admission in at_eight[1:]:
-        gate.failed(admission)
+    refuse_one_of(gate, 0.0)  # 8 in flight refused: 8 -> 4
     assert gate.limit == 4
 
     answer_well(gate, 3)
@@ -99,44 +113,87 @@ def test_the_limit_grows_by_one_after_as_many_good_answers_as_it_allows():
     assert gate.limit == 5  # four good answers at 4
 
 
-def test_a_level_the_provider_refused_is_asked_for_again_only_after_a_long_run():
+def test_a_limit_the_lanes_never_filled_does_not_grow():
+    # The reader was the slower side: one request at a time says nothing about five.
     gate = RequestGate(8)
-    at_eight = admit_all(gate)
-    gate.refused(at_eight[0], 0.0, None)  # 8 refused: limit 4
-    for admission in at_eight[1:]:
-        gate.failed(admission)
+    refuse_one_of(gate, 0.0)  # limit 4
+    for _ in range(100):
+        admission, _ = gate.try_admit(0.0)
+        gate.succeeded(admission, 0.0)
 
-    answer_well(gate, 4 + 5 + 6)  # back to 7 at the usual pace: 4, 5 and 6 good answers
+    assert gate.limit == 4
+    answer_well(gate, 4)  # four at once, answered well
+    assert gate.limit == 5
+
+
+def test_the_level_refused_is_what_was_in_flight_and_the_limit_stays_below_it():
+    gate = RequestGate(8)
+    sent = [gate.try_admit(0.0)[0] for _ in range(3)]  # the lanes had sent 3 of 8
+
+    gate.refused(sent[-1], 0.0, None)
+    for admission in sent[:-1]:
+        gate.succeeded(admission, 0.0)
+
+    assert gate.limit == 2  # below the 3 refused, not half of 8
+    answer_well(gate, 100)
+    assert gate.limit == 2  # 3 is not asked for again yet
+
+
+def test_a_refused_level_is_asked_for_again_after_many_times_its_pause():
+    gate = RequestGate(8)
+    refuse_one_of(gate, 0.0, retry_after=2.0)  # 8 refused, for 2 s: limit 4
+    answer_well(gate, 4 + 5 + 6, now=2.0)  # back to 7 at the usual pace: 4, 5 and 6
     assert gate.limit == 7
 
-    answer_well(gate, PROBE_AFTER - 1)
-    assert gate.limit == 7  # 8 was refused: not asked for again yet
-    answer_well(gate, 1)
+    # 8 is asked for again once 20 times its 2-second pause has gone by.
+    answer_well(gate, 1000, now=PROBE_SPACING * 2.0 - 0.1)
+    assert gate.limit == 7
+    answer_well(gate, 7, now=PROBE_SPACING * 2.0)
     assert gate.limit == 8
 
 
-def test_each_refused_probe_doubles_the_run_before_the_next():
+def test_each_refused_probe_doubles_the_wait_before_the_next():
     gate = RequestGate(8)
-    at_eight = admit_all(gate)
-    gate.refused(at_eight[0], 0.0, None)  # refused at 8: limit 4
-    for admission in at_eight[1:]:
-        gate.failed(admission)
+    refuse_one_of(gate, 0.0)  # 8 refused, no Retry-After: limit 4
     answer_well(gate, 4)  # 4 -> 5: below the refused level, the usual pace
     assert gate.limit == 5
 
-    # The provider allows 4: the probe at 5 is refused, and 5 is the level to avoid.
-    gate.refused(gate.try_admit(0.0)[0], 0.0, None)
+    # The provider allows 4: 5 is refused, and 5 is the level to avoid.
+    refuse_one_of(gate, 1.0)
     assert gate.limit == 2
-    answer_well(gate, 2 + 3)  # 2 -> 3 -> 4, the usual pace up to below 5
+    answer_well(gate, 2 + 3, now=1.0)  # 2 -> 3 -> 4, the usual pace up to below 5
     assert gate.limit == 4
-    answer_well(gate, PROBE_AFTER)
+    first_probe = 1.0 + PROBE_SPACING * MIN_REFUSAL_COST
+    answer_well(gate, 4, now=first_probe)
     assert gate.limit == 5  # the probe
 
-    gate.refused(gate.try_admit(0.0)[0], 0.0, None)  # refused again
-    answer_well(gate, 2 + 3 + 2 * PROBE_AFTER - 1)
+    refuse_one_of(gate, first_probe)  # refused again: twice as long before the next
+    answer_well(gate, 2 + 3 + 4, now=first_probe + 2 * PROBE_SPACING - 0.1)
     assert gate.limit == 4
-    answer_well(gate, 1)
+    answer_well(gate, 4, now=first_probe + 2 * PROBE_SPACING)
     assert gate.limit == 5
+
+
+def test_one_refusal_at_a_level_that_held_is_not_a_limit_but_two_are():
+    gate = RequestGate(8)
+    refuse_one_of(gate, 0.0)  # 8 refused: limit 4
+    answer_well(gate, 4)
+    refuse_one_of(gate, 1.0)  # 5 refused: the limit goes back up to 4 only
+    answer_well(gate, 2 + 3, now=1.0)
+    assert gate.limit == 4
+    # Four at a time, a long run of good answers: 4 holds.
+    for _ in range(TRUSTED_AFTER // 4):
+        for admission in admit_all(gate, 1.0):
+            gate.succeeded(admission, 1.0)
+
+    refuse_one_of(gate, 2.0)  # the provider's count lagged: 4 refused once
+    assert gate.limit == 2
+    answer_well(gate, 2 + 3, now=2.0)
+    assert gate.limit == 4  # back at the usual pace: 4 is not the level to avoid
+
+    refuse_one_of(gate, 3.0)  # refused again before holding again: now it is
+    answer_well(gate, 2 + 1000, now=3.0)
+    assert gate.limit == 3
 
 
 def test_the_limit_never_grows_past_the_configured_concurrency():
@@ -178,7 +235,7 @@ def test_a_lane_waiting_for_a_slot_goes_as_soon_as_one_frees():
     thread = threading.Thread(target=lane)
     thread.start()
     assert not admitted.wait(0.1)
-    gate.succeeded(held)
+    gate.succeeded(held, gate.clock())
     assert admitted.wait(2)
     thread.join()
 
