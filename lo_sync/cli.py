@@ -16,6 +16,7 @@ from lo_sync.cli_ops import export, learners_unmatched, status
 from lo_sync.cli_report import report
 from lo_sync.cli_search import search
 from lo_sync.cli_sessions import session_stats, sessions
+from lo_sync.demo import MIN_SIZE as MIN_DEMO_SIZE
 from lo_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
@@ -326,7 +327,14 @@ def simulate(
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the demo writes its config, learners CSV and database.",
 )
-@click.option("--size", default=300, show_default=True, help="Simulated catalog size.")
+@click.option(
+    "--size",
+    default=300,
+    show_default=True,
+    type=click.IntRange(min=MIN_DEMO_SIZE),
+    help=f"Simulated catalog size, at least {MIN_DEMO_SIZE}: in a smaller one, what the "
+    "second night archives is above the archive guard's 10%, so the demo would stop there.",
+)
 @click.option(
     "--strict",
     is_flag=True,

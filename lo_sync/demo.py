@@ -28,6 +28,10 @@ from lo_sync.files import write_private
 if TYPE_CHECKING:
     from lo_sync.simulator import SimulatorConfig
 
+# The simulator's second night archives a few fixed courses and a share of the rest;
+# below this size that is more than the archive guard's 10% of OpenClassrooms' catalog
+# and the demo would end at the guard instead of showing the night.
+MIN_SIZE = 150
 EXAMPLES = 2  # example changes shown per provider
 NOTES = 3  # notes shown per provider
 REPORT_ROWS = 4  # courses of the statistics report shown

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lo_sync.cli import invoke
-from lo_sync.demo import run_demo
+from click.testing import CliRunner
+
+from lo_sync.cli import cli, invoke
+from lo_sync.demo import MIN_SIZE, run_demo
 from lo_sync.simulator import SimulatorConfig
 from lo_sync.simulator.client_config import SECRET_VARS
 
@@ -37,3 +39,27 @@ def test_the_demo_fits_a_few_screens_and_names_the_files_with_the_full_plans(
     first = plans[0].read_text(encoding="utf-8")
     created = int(re.search(r"coursera sync-catalog: [\d,]+ fetched, ([\d,]+) created", first)[1])
     assert first.count("coursera create ") == created > 40
+
+
+def test_the_smallest_demo_it_accepts_runs_both_nights_without_stopping_at_a_guard(
+    tmp_path, capsys, monkeypatch
+):
+    for var in (*SECRET_VARS.values(), "LO_SYNC_CONFIG"):
+        monkeypatch.setenv(var, "")
+
+    code = run_demo(tmp_path / "demo", SimulatorConfig.sized(MIN_SIZE), invoke=invoke)
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "step failed" not in out
+    assert re.search(r"openclassrooms archive: [1-9]\d* archived", out)
+
+
+def test_a_demo_smaller_than_the_guard_allows_is_refused_before_anything_runs(tmp_path):
+    folder = tmp_path / "demo"
+
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(folder), "--size", str(MIN_SIZE - 1)])
+
+    assert result.exit_code == 2
+    assert f"not in the range x>={MIN_SIZE}" in result.output
+    assert not folder.exists()
