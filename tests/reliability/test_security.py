@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from lo_sync.cli import cli
+from lo_sync.demo import MIN_SIZE
 from lo_sync.redact import RedactingFilter, redact, register_secret
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
 from lo_sync.simulator.client_config import SECRET_VARS
@@ -578,7 +579,7 @@ def test_the_demo_does_not_write_through_a_symlink(tmp_path, victim, name):
     folder.mkdir()
     (folder / name).symlink_to(victim)
 
-    result = run_cli(None, "demo", "--dir", str(folder), "--size", "20")
+    result = run_cli(None, "demo", "--dir", str(folder), "--size", str(MIN_SIZE))
 
     assert result.code == 2, result.stderr
     assert f"{folder / name} is a symbolic link; lo-sync does not write through links" in (
