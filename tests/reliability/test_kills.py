@@ -421,6 +421,9 @@ def run_kill_loop(world: World, per_scenario: dict[str, int]) -> Counter:
                 end="",
             )
             tally["killed" if stopped.signalled else "finished first"] += 1
+            if not isinstance(trigger, After):
+                tally["at an event"] += 1
+                tally["killed at an event"] += stopped.signalled
             tally[f"{stopped.providers_done} providers committed"] += 1
             tally["hot journal left"] += stopped.hot_journal
     print(f"\nkill loop: {dict(tally)}")
@@ -433,7 +436,9 @@ SLOW_KILLS = {name: 9 for name in SCENARIOS}  # 54 kills
 
 def test_sigkill_at_varied_moments_leaves_before_or_after_and_the_next_run_recovers(mid_world):
     tally = run_kill_loop(mid_world, DEFAULT_KILLS)
-    assert tally["killed"] >= sum(DEFAULT_KILLS.values()) - 1
+    # A moment in a write or after a request always comes; a wall-clock one is taken
+    # from a reference run, and a loaded machine can make the run under test finish first.
+    assert tally["killed at an event"] == tally["at an event"] >= sum(DEFAULT_KILLS.values()) // 2
 
 
 @pytest.mark.slow
