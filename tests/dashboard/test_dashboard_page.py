@@ -81,6 +81,16 @@ def test_every_course_shows_the_figures_stats_json_gives(night, tmp_path):
     assert started == sorted(started, reverse=True)
 
 
+def test_archived_courses_are_marked_in_the_course_table_as_in_stats(night, tmp_path):
+    page = write_report(night, tmp_path / "report.html")
+
+    archived = {(PROVIDER_NAMES[s["provider"]], s["course"]) for s in stats_json(night)
+                if s["archived"]}  # fmt: skip
+    assert archived, "the second night archived courses that have statistics"
+    marked = {key for key, row in _course_rows(page).items() if row["title"].tag == "archived"}
+    assert marked == archived
+
+
 def test_with_the_companys_people_imported_only_they_count_as_in_stats(night, copy_of, tmp_path):
     config = copy_of(night)
     everyone = stats_json(config)
