@@ -17,6 +17,7 @@ from lo_sync.cli_report import report
 from lo_sync.cli_search import search
 from lo_sync.cli_sessions import session_stats, sessions
 from lo_sync.demo import MIN_SIZE as MIN_DEMO_SIZE
+from lo_sync.demo import run_demo
 from lo_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_SYNC_FAILED,
@@ -333,7 +334,8 @@ def simulate(
     show_default=True,
     type=click.IntRange(min=MIN_DEMO_SIZE),
     help=f"Simulated catalog size, at least {MIN_DEMO_SIZE}: in a smaller one, what the "
-    "second night archives is above the archive guard's 10%, so the demo would stop there.",
+    f"second night archives is above the archive guard's {sync.DEFAULT_MAX_ARCHIVE}, so the "
+    "demo would stop there.",
 )
 @click.option(
     "--strict",
@@ -342,7 +344,6 @@ def simulate(
 )
 def demo(folder: Path, size: int, strict: bool):
     """Run the whole nightly job against the built-in simulator: no credentials needed."""
-    from lo_sync.demo import run_demo
     from lo_sync.simulator import SimulatorConfig
 
     sim_config = SimulatorConfig.sized(size).replace(variance=not strict)
