@@ -16,6 +16,7 @@ from lo_sync.cli_ops import export, learners_unmatched, status
 from lo_sync.cli_report import report
 from lo_sync.cli_search import search
 from lo_sync.cli_sessions import session_stats, sessions
+from lo_sync.demo import MAX_SIZE as MAX_DEMO_SIZE
 from lo_sync.demo import MIN_SIZE as MIN_DEMO_SIZE
 from lo_sync.demo import run_demo
 from lo_sync.errors import (
@@ -332,10 +333,10 @@ def simulate(
     "--size",
     default=300,
     show_default=True,
-    type=click.IntRange(min=MIN_DEMO_SIZE),
-    help=f"Simulated catalog size, at least {MIN_DEMO_SIZE}: in a smaller one, what the "
-    f"second night archives is above the archive guard's {sync.DEFAULT_MAX_ARCHIVE}, so the "
-    "demo would stop there.",
+    type=click.IntRange(min=MIN_DEMO_SIZE, max=MAX_DEMO_SIZE),
+    help=f"Simulated catalog size, {MIN_DEMO_SIZE} to {MAX_DEMO_SIZE:,}: in a smaller one, "
+    f"what the second night archives is above the archive guard's {sync.DEFAULT_MAX_ARCHIVE}, "
+    "so the demo would stop there.",
 )
 @click.option(
     "--strict",

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 # below this size that is more than the archive guard's 10% of OpenClassrooms' catalog
 # and the demo would end at the guard instead of showing the night.
 MIN_SIZE = 150
+# The demo shows a night, it does not load-test: at this size it writes a few hundred
+# thousand statistics rows in minutes. Larger runs are `simulate` and the
+# benchmark's business.
+MAX_SIZE = 20_000
 EXAMPLES = 2  # example changes shown per provider
 NOTES = 3  # notes shown per provider
 REPORT_ROWS = 4  # courses of the statistics report shown

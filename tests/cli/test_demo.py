@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from lo_sync.cli import cli, invoke
-from lo_sync.demo import MIN_SIZE, run_demo
+from lo_sync.demo import MAX_SIZE, MIN_SIZE, run_demo
 from lo_sync.simulator import SimulatorConfig
 from lo_sync.simulator.client_config import SECRET_VARS
 
@@ -55,11 +56,12 @@ def test_the_smallest_demo_it_accepts_runs_both_nights_without_stopping_at_a_gua
     assert re.search(r"openclassrooms archive: [1-9]\d* archived", out)
 
 
-def test_a_demo_smaller_than_the_guard_allows_is_refused_before_anything_runs(tmp_path):
+@pytest.mark.parametrize("size", [MIN_SIZE - 1, MAX_SIZE + 1, 10**12, -5])
+def test_a_size_outside_the_demo_s_range_is_refused_before_anything_runs(tmp_path, size):
     folder = tmp_path / "demo"
 
-    result = CliRunner().invoke(cli, ["demo", "--dir", str(folder), "--size", str(MIN_SIZE - 1)])
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(folder), "--size", str(size)])
 
     assert result.exit_code == 2
-    assert f"not in the range x>={MIN_SIZE}" in result.output
+    assert f"not in the range {MIN_SIZE}<=x<={MAX_SIZE}" in result.output
     assert not folder.exists()
