@@ -20,10 +20,11 @@ the paginator and sees the same answers in the same order:
 
 The window is only as deep as the reader needs (`depth`): it grows by one each
 time the reader has to wait for the page it takes, and shrinks by one after a run
-of pages that were all there already. On a slow network it soon spans the whole
-window; on a fast one, where the reader is the slower side, it stays near one,
-because requests that nobody waits for still cost the fetch worker its CPU: every
-lane reads and decodes under the same GIL as the mapping.
+of pages that were all there already (`SHRINK_AFTER`, a long run). On a slow
+network it soon spans the whole window and stays so; on a fast one, where the
+reader is the slower side and never waits, it stays near one, because requests that
+nobody waits for still cost the fetch worker some CPU: every lane reads its bytes
+under the same GIL as the mapping.
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ if TYPE_CHECKING:
 # Pages requested ahead, per request the gate may have in flight: one waiting its
 # turn for each one in flight keeps every lane busy while the reader is behind.
 WINDOW_PER_LANE = 2
-# Pages in a row found already answered before the window gets one shallower.
-SHRINK_AFTER = 16
+# Pages in a row found already answered before the window gets one shallower. The
+# two mistakes are not alike: a window one too shallow makes the reader wait a whole
+# round trip, a window one too deep costs the worker a few switches of the GIL. A
+# short run (16) kept the window at the very depth where the reader waits once a
+# run, a round trip each time; a long one lets it wait only rarely.
+SHRINK_AFTER = 256
 
 
 class PageWindow:

@@ -23,7 +23,7 @@ from lo_sync.http import (
     paginate,
 )
 from lo_sync.http.deadline import Watchdog
-from lo_sync.http.prefetch import WINDOW_PER_LANE
+from lo_sync.http.prefetch import SHRINK_AFTER, WINDOW_PER_LANE, PageWindow
 from tests.helpers.hostile import TricklingServer
 from tests.http.wire import CLIENT_ID, CLIENT_SECRET, CONTENTS, COURSES, TOKEN_URL, add_token
 
@@ -317,3 +317,19 @@ def test_a_lane_request_that_trickles_ends_at_its_deadline(headers_at_once):
     assert len(outcome) == 1 and isinstance(outcome[0], DeadlineExceeded)
     assert "http.request_deadline (0.5 s) ran out" in str(outcome[0])
     assert 0.5 <= elapsed < 2.5
+
+
+def test_a_window_that_deepened_keeps_its_depth_through_a_short_run_of_ready_pages(concurrent):
+    # Shrinking soon after a wait would bring back the wait: at 100 ms a page, each
+    # one costs the reader a round trip.
+    window = PageWindow(concurrent(concurrency=4), CONTENTS, None, frozenset())
+    for _ in range(3):
+        window._learn(waits=True)
+    assert window.depth == 4
+
+    for _ in range(SHRINK_AFTER - 1):
+        window._learn(waits=False)
+    assert window.depth == 4
+
+    window._learn(waits=False)
+    assert window.depth == 3
