@@ -9,7 +9,7 @@ import orjson
 
 # Part of every record fingerprint: raise it when a mapping changes what it makes of
 # the same record, so that every stored row is mapped and compared again once.
-# tests/test_mapping.py pins the mappings' output to this number.
+# tests/fetch/test_fingerprint.py pins the mappings' output to this number.
 MAPPING_VERSION = 2
 _FINGERPRINT_PERSON = f"lo-sync map v{MAPPING_VERSION}".encode()
 # Copied for each record: a copy costs less than setting up BLAKE2b's parameters again.
