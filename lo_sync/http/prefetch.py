@@ -18,13 +18,16 @@ the paginator and sees the same answers in the same order:
   provider answers. How many are in flight at once is the gate's to say
   (`RequestGate`, which shrinks it when the provider throttles).
 
-The window is only as deep as the reader needs (`depth`): it grows by one each
-time the reader has to wait for the page it takes, and shrinks by one after a run
-of pages that were all there already (`SHRINK_AFTER`, a long run). On a slow
-network it soon spans the whole window and stays so; on a fast one, where the
-reader is the slower side and never waits, it stays near one, because requests that
-nobody waits for still cost the fetch worker some CPU: every lane reads its bytes
-under the same GIL as the mapping.
+The window is only as deep as the reader needs (`depth`). Until the reader first
+finds a page already answered, every wait doubles it, as TCP's slow start does:
+at the start nothing is known, and on a slow network each step of a climb by one
+is a whole round trip. From then on it grows by one each time the reader has to
+wait for the page it takes, and shrinks by one after a run of pages that were all
+there already (`SHRINK_AFTER`, a long run). On a slow network it soon spans the
+whole window and stays so; on a fast one, where the reader is the slower side and
+never waits, it stays near one, because requests that nobody waits for still cost
+the fetch worker some CPU: every lane reads its bytes under the same GIL as the
+mapping.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class PageWindow:
         self.depth = 1  # how many pages are requested ahead, at most `size`
         self.deepest = 1
         self._ready_in_a_row = 0
+        self._starting = True  # no page has been found ready yet: waits double the depth
         self.ahead: OrderedDict[int, Future] = OrderedDict()
         self.used = False  # whether any page came from the window
         self._pool: ThreadPoolExecutor | None = None
@@ -103,13 +107,16 @@ class PageWindow:
             return None
 
     def _learn(self, waits: bool) -> None:
-        """Deepen the window when the reader must wait; make it shallower when a run
-        of pages was there before the reader asked."""
+        """Deepen the window when the reader must wait (twice as deep until a page is
+        first found ready); make it shallower when a run of pages was there before
+        the reader asked."""
         if waits:
             self._ready_in_a_row = 0
-            self.depth = min(self.size, self.depth + 1)
+            deeper = 2 * self.depth if self._starting else self.depth + 1
+            self.depth = min(self.size, deeper)
             self.deepest = max(self.deepest, self.depth)
             return
+        self._starting = False
         self._ready_in_a_row += 1
         if self._ready_in_a_row >= SHRINK_AFTER:
             self._ready_in_a_row = 0

@@ -323,7 +323,7 @@ def test_a_window_that_deepened_keeps_its_depth_through_a_short_run_of_ready_pag
     # Shrinking soon after a wait would bring back the wait: at 100 ms a page, each
     # one costs the reader a round trip.
     window = PageWindow(concurrent(concurrency=4), CONTENTS, None, frozenset())
-    for _ in range(3):
+    for _ in range(2):
         window._learn(waits=True)
     assert window.depth == 4
 
@@ -333,3 +333,30 @@ def test_a_window_that_deepened_keeps_its_depth_through_a_short_run_of_ready_pag
 
     window._learn(waits=False)
     assert window.depth == 3
+
+
+def test_a_window_doubles_while_the_reader_waits_from_the_start_then_deepens_by_one(concurrent):
+    # At 500 ms a page, climbing from 1 to 16 one page a wait is 15 round trips;
+    # doubling gets there in 4. Once a page was found ready, the depth is nearly
+    # right, and a wait only says it is one short.
+    window = PageWindow(concurrent(concurrency=8), CONTENTS, None, frozenset())
+    depths = []
+    for _ in range(3):
+        window._learn(waits=True)
+        depths.append(window.depth)
+    window._learn(waits=False)
+    depths.append(window.depth)
+    for _ in range(2):
+        window._learn(waits=True)
+        depths.append(window.depth)
+    assert depths == [2, 4, 8, 8, 9, 10]
+
+
+def test_a_doubling_window_stops_at_twice_the_requests_in_flight(concurrent):
+    window = PageWindow(concurrent(concurrency=3), CONTENTS, None, frozenset())
+    depths = []
+    for _ in range(4):
+        window._learn(waits=True)
+        depths.append(window.depth)
+    assert depths == [2, 4, 6, 6]
+    assert window.deepest == WINDOW_PER_LANE * 3
