@@ -37,6 +37,10 @@ THROTTLE_LIMIT = 4  # the simulator answers 429 above this many resource request
 THROTTLE_RATIO = 1.5  # lo-sync@8, throttled, vs the floor@4
 # (report order, distribution): every order at even, and the hardest order at realistic.
 ORDERS = (("learner", "even"), ("content", "even"), ("shuffled", "even"), ("shuffled", "realistic"))
+# The shape the network cases run in: the one that costs lo-sync the most CPU in the
+# orders table, and CPU is what a concurrent fetch is left waiting on.
+NETWORK_SHAPE = {"report_order": "shuffled", "distribution": "realistic"}
+NETWORK_SHAPE_TEXT = "shuffled order, realistic learners"
 
 
 @dataclass(frozen=True)
@@ -199,8 +203,11 @@ def _latency_session(ms: int) -> Session:
     return Session(
         "latency",
         "stats",
-        lambda s: f"latency: {ms} ms a page, {rows(s):,} Coursera enrollment rows",
-        _stats_simulator(rows, latency_ms=ms),
+        lambda s: (
+            f"latency: {ms} ms a page, {rows(s):,} Coursera enrollment rows, "
+            f"{NETWORK_SHAPE_TEXT}"
+        ),
+        _stats_simulator(rows, latency_ms=ms, **NETWORK_SHAPE),
         (Step((_latency_case(ms, 1), _latency_case(ms, CONCURRENCY))),),
         warm_concurrency=THROTTLE_LIMIT if ms else 1,
     )
@@ -227,9 +234,11 @@ THROTTLE_SESSION = Session(
     "stats",
     lambda s: (
         f"throttle: 429 above {THROTTLE_LIMIT} requests in flight, "
-        f"{TARGET_LATENCY_MS} ms a page, {s.size:,} rows"
+        f"{TARGET_LATENCY_MS} ms a page, {s.size:,} rows, {NETWORK_SHAPE_TEXT}"
     ),
-    _stats_simulator(lambda s: s.size, latency_ms=TARGET_LATENCY_MS, faults=(THROTTLE_FAULT,)),
+    _stats_simulator(
+        lambda s: s.size, latency_ms=TARGET_LATENCY_MS, faults=(THROTTLE_FAULT,), **NETWORK_SHAPE
+    ),
     # At the limit first: its rows are what the throttled run must write too.
     (Step((_throttle_case(THROTTLE_LIMIT), _throttle_case(CONCURRENCY))),),
     warm_concurrency=THROTTLE_LIMIT,
