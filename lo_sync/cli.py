@@ -215,6 +215,13 @@ def stats(app: App, providers, course, learner, session, fmt):
             report.write_rows(app.reporter, rows, fmt, title="statistics")
 
 
+# Bounds of `simulate`: the simulator keeps a few integers per statistics row in
+# memory, so an unbounded --enrollments could take the machine's memory. The
+# benchmark's largest report is a tenth of this.
+MAX_SIMULATED_CONTENTS = 1_000_000
+MAX_SIMULATED_ENROLLMENTS = 10_000_000
+
+
 @cli.command("simulate")
 @click.option(
     "--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any free port)."
@@ -223,10 +230,15 @@ def stats(app: App, providers, course, learner, session, fmt):
     "--size",
     default=1000,
     show_default=True,
-    help="Catalog size (Coursera contents; OpenClassrooms gets 40%).",
+    type=click.IntRange(1, MAX_SIMULATED_CONTENTS),
+    help="Catalog size (Coursera contents; OpenClassrooms gets 40%), "
+    f"at most {MAX_SIMULATED_CONTENTS:,}.",
 )
 @click.option(
-    "--enrollments", default=None, type=int, help="Coursera enrollment rows (default: 10 x size)."
+    "--enrollments",
+    default=None,
+    type=click.IntRange(0, MAX_SIMULATED_ENROLLMENTS),
+    help=f"Coursera enrollment rows (default: 10 x size), at most {MAX_SIMULATED_ENROLLMENTS:,}.",
 )
 @click.option(
     "--day",

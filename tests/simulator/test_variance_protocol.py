@@ -10,7 +10,7 @@ import requests
 from click.testing import CliRunner
 
 import lo_sync.simulator as simulator_package
-from lo_sync.cli import cli
+from lo_sync.cli import MAX_SIMULATED_CONTENTS, MAX_SIMULATED_ENROLLMENTS, cli
 from lo_sync.simulator import CREDENTIALS, Fault, Simulator, SimulatorConfig
 from lo_sync.simulator.faults import UNSEEN_FIELDS
 
@@ -332,3 +332,21 @@ def test_simulate_passes_variance_and_required_scopes_on(monkeypatch):
     for bad in ("openclassrooms", "moodle=x"):
         result = runner.invoke(cli, ["simulate", "--require-scope", bad])
         assert result.exit_code == 2 and "--require-scope" in result.output
+
+
+def test_simulate_refuses_sizes_past_its_bounds_before_building_anything(monkeypatch):
+    served = []
+    monkeypatch.setattr(simulator_package, "serve_forever", lambda cfg, *a, **k: served.append(cfg))
+    runner = CliRunner()
+    for argv in (
+        ["simulate", "--size", "0"],
+        ["simulate", "--size", str(MAX_SIMULATED_CONTENTS + 1)],
+        ["simulate", "--enrollments", str(MAX_SIMULATED_ENROLLMENTS + 1)],
+        ["simulate", "--enrollments", "-1"],
+    ):
+        result = runner.invoke(cli, argv)
+        assert result.exit_code == 2, argv
+        assert ("--size" in result.output) or ("--enrollments" in result.output), argv
+    assert served == []
+    assert runner.invoke(cli, ["simulate", "--enrollments", "0"]).exit_code == 0
+    assert served[-1].coursera_enrollments == 0
