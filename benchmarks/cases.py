@@ -204,8 +204,7 @@ def _latency_session(ms: int) -> Session:
         "latency",
         "stats",
         lambda s: (
-            f"latency: {ms} ms a page, {rows(s):,} Coursera enrollment rows, "
-            f"{NETWORK_SHAPE_TEXT}"
+            f"latency: {ms} ms a page, {rows(s):,} Coursera enrollment rows, {NETWORK_SHAPE_TEXT}"
         ),
         _stats_simulator(rows, latency_ms=ms, **NETWORK_SHAPE),
         (Step((_latency_case(ms, 1), _latency_case(ms, CONCURRENCY))),),
