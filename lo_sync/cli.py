@@ -216,8 +216,7 @@ def stats(app: App, providers, course, learner, session, fmt):
 
 
 # Bounds of `simulate`: the simulator keeps a few integers per statistics row in
-# memory, so an unbounded --enrollments could take the machine's memory. The
-# benchmark's largest report is a tenth of this.
+# memory, so an unbounded --enrollments could take the machine's memory.
 MAX_SIMULATED_CONTENTS = 1_000_000
 MAX_SIMULATED_ENROLLMENTS = 10_000_000
 

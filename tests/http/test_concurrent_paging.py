@@ -340,23 +340,20 @@ def test_a_window_doubles_while_the_reader_waits_from_the_start_then_deepens_by_
     # doubling gets there in 4. Once a page was found ready, the depth is nearly
     # right, and a wait only says it is one short.
     window = PageWindow(concurrent(concurrency=8), CONTENTS, None, frozenset())
-    depths = []
-    for _ in range(3):
-        window._learn(waits=True)
-        depths.append(window.depth)
-    window._learn(waits=False)
-    depths.append(window.depth)
-    for _ in range(2):
-        window._learn(waits=True)
-        depths.append(window.depth)
-    assert depths == [2, 4, 8, 8, 9, 10]
+    waits = [True, True, True, False, True, True]
+    assert depths_after(window, waits) == [2, 4, 8, 8, 9, 10]
 
 
 def test_a_doubling_window_stops_at_twice_the_requests_in_flight(concurrent):
     window = PageWindow(concurrent(concurrency=3), CONTENTS, None, frozenset())
-    depths = []
-    for _ in range(4):
-        window._learn(waits=True)
-        depths.append(window.depth)
-    assert depths == [2, 4, 6, 6]
+    assert depths_after(window, [True] * 4) == [2, 4, 6, 6]
     assert window.deepest == WINDOW_PER_LANE * 3
+
+
+def depths_after(window: PageWindow, waits: list[bool]) -> list[int]:
+    """The window's depth after each page the reader takes, waiting for it or not."""
+    depths = []
+    for wait in waits:
+        window._learn(waits=wait)
+        depths.append(window.depth)
+    return depths
