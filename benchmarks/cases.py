@@ -37,10 +37,17 @@ THROTTLE_LIMIT = 4  # the simulator answers 429 above this many resource request
 THROTTLE_RATIO = 1.5  # lo-sync@8, throttled, vs the floor@4
 # (report order, distribution): every order at even, and the hardest order at realistic.
 ORDERS = (("learner", "even"), ("content", "even"), ("shuffled", "even"), ("shuffled", "realistic"))
-# The shape the network cases run in: the one that costs lo-sync the most CPU in the
-# orders table, and CPU is what a concurrent fetch is left waiting on.
-NETWORK_SHAPE = {"report_order": "shuffled", "distribution": "realistic"}
-NETWORK_SHAPE_TEXT = "shuffled order, realistic learners"
+# The shape the network cases run in: the hardest of ORDERS, the one that costs
+# lo-sync the most CPU, and CPU is what a concurrent fetch is left waiting on.
+NETWORK_ORDER, NETWORK_DISTRIBUTION = ORDERS[-1]
+NETWORK_SHAPE = {"report_order": NETWORK_ORDER, "distribution": NETWORK_DISTRIBUTION}
+
+
+def shape_text(order: str, distribution: str) -> str:
+    return f"{order} order" + ("" if distribution == "even" else f", {distribution} learners")
+
+
+NETWORK_SHAPE_TEXT = shape_text(NETWORK_ORDER, NETWORK_DISTRIBUTION)
 
 
 @dataclass(frozen=True)
@@ -250,7 +257,7 @@ def order_label(order: str, distribution: str) -> str:
 
 def _order_session(order: str, distribution: str) -> Session:
     label = order_label(order, distribution)
-    shown = f"{order} order" + ("" if distribution == "even" else f", {distribution} learners")
+    shown = shape_text(order, distribution)
     first = CaseSpec(
         f"orders-{label}-first",
         lambda s: f"sync-stats, {s.size:,} rows, {shown}, empty db",
