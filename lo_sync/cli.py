@@ -26,7 +26,14 @@ from lo_sync.errors import (
     InputError,
     LoSyncError,
 )
-from lo_sync.options import App, format_option, global_options, provider_option, provider_options
+from lo_sync.options import (
+    App,
+    format_option,
+    global_options,
+    provider_option,
+    provider_options,
+    stored_provider_option,
+)
 from lo_sync.store import disk_trouble
 
 # A reader that closed our stdout (`lo-sync stats | head`): 128 + SIGPIPE, the status
@@ -182,7 +189,7 @@ def check(app: App, providers):
 
 @cli.command("stats")
 @global_options
-@provider_option
+@stored_provider_option
 @click.option("--course", metavar="ID|TITLE", help="One line per learner of this course.")
 @click.option("--learner", metavar="EMAIL|ID", help="One learner's courses at every provider.")
 @click.option("--session", metavar="NAME", help="One line per learner of this program session.")
@@ -200,9 +207,7 @@ def stats(app: App, providers, course, learner, session, fmt):
         if course or learner or providers:
             raise InputError("--session takes none of --course, --learner, --provider")
         return session_stats(app, session, fmt)
-    path = app.db_path()
-    if not path.exists():
-        raise InputError(f"no database at {path} yet; run `lo-sync sync-stats` first")
+    app.existing_db_path("sync-stats")
     with app.store(write=False) as store:
         if learner:
             report.write_learner(

@@ -16,12 +16,6 @@ from lo_sync.options import App, format_option, global_options
 from lo_sync.providers import PROVIDERS
 
 
-def _require_database(app: App) -> None:
-    path = app.db_path()
-    if not path.exists():
-        raise InputError(f"no database at {path} yet; run `lo-sync sync-catalog` first")
-
-
 def _status_providers(app: App) -> list[str]:
     """The configured providers; with --db and no usable config (a monitoring host
     holds no API secrets), every provider lo-sync knows."""
@@ -104,8 +98,8 @@ def export(app: App, kind: str, providers, since, fmt: str, output: Path | None)
     from lo_sync.export import export as write_export
 
     since = parse_since(since) if since is not None else None
-    _require_database(app)
-    if output is not None and output.resolve() == app.db_path().resolve():
+    database = app.existing_db_path()
+    if output is not None and output.resolve() == database.resolve():
         raise InputError(f"--output {output} is the database itself; name another file")
     with app.store(write=False) as store:
         if output is None:
@@ -131,7 +125,7 @@ def learners_unmatched(app: App, providers, fmt: str):
     (by e-mail, else external id), and those more than one matches, with their rows."""
     from lo_sync.report import write_rows
 
-    _require_database(app)
+    app.existing_db_path()
     with app.store(write=False) as store:
         if not store.reports.has_learners():
             return _nothing(

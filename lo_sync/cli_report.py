@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from lo_sync.errors import InputError
 from lo_sync.options import App, global_options
 
 
@@ -27,9 +26,7 @@ def report(app: App, html_file: Path):
     from lo_sync.dashboard import check_target, collect, render, write_page
 
     check_target(html_file)  # a FILE that cannot be written fails before the database is read
-    path = app.db_path()
-    if not path.exists():
-        raise InputError(f"no database at {path} yet; run `lo-sync sync-catalog` first")
+    path = app.existing_db_path()
     with app.store(write=False) as store:
         figures = collect(store)
     if figures.empty:

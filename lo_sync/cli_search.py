@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import click
 
-from lo_sync.errors import InputError
-from lo_sync.options import App, format_option, global_options, provider_option
+from lo_sync.options import App, format_option, global_options, stored_provider_option
 from lo_sync.search import DEFAULT_LIMIT, MAX_LIMIT
 
 
 @click.command("search")
 @global_options
 @click.argument("query")
-@provider_option
+@stored_provider_option
 @click.option("--language", metavar="CODE", help="Only courses in this language (fr, pt-BR).")
 @click.option("--include-archived", is_flag=True, help="Also show archived courses.")
 @click.option(
@@ -29,9 +28,7 @@ def search(app: App, query, providers, language, include_archived, limit, fmt):
     from lo_sync.report import write_rows
     from lo_sync.search import flat, search_rows
 
-    path = app.db_path()
-    if not path.exists():
-        raise InputError(f"no database at {path} yet; run `lo-sync sync-catalog` first")
+    app.existing_db_path()
     with app.store(write=False) as store:
         rows = search_rows(
             store,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from lo_sync.errors import InputError
 from lo_sync.options import App, format_option, global_options
 
 FORMAT = format_option("table", "csv", "json")
@@ -29,10 +28,9 @@ def sessions_import(app: App, yaml_file: Path, dry_run: bool):
     from lo_sync import sessions as program
 
     read = program.read_sessions_file(yaml_file)
-    path = app.db_path()
-    if not path.exists():
-        program.refuse(read)
-        raise InputError(f"no database at {path} yet; run `lo-sync sync-catalog` first")
+    if not app.db_path().exists():
+        program.refuse(read)  # a bad file is said first: it needs fixing either way
+        app.existing_db_path()
     with app.store(write=not dry_run) as store:
         warnings = program.check_catalog(store, read)
         program.refuse(read)
@@ -90,6 +88,7 @@ def session_stats(app: App, name: str, fmt: str) -> None:
     from lo_sync.report import write_rows
     from lo_sync.session_progress import session_rows
 
+    app.existing_db_path()
     with app.store(write=False) as store:
         rows = session_rows(store, name)
     if not rows:

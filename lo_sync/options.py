@@ -21,7 +21,7 @@ import click
 
 from lo_sync import jobs
 from lo_sync.config import Config, ProviderConfig, load_config, resolve_config_path
-from lo_sync.errors import ConfigError
+from lo_sync.errors import ConfigError, InputError
 from lo_sync.limits import parse_duration
 from lo_sync.output import Reporter
 from lo_sync.providers import PROVIDERS
@@ -53,6 +53,14 @@ class App:
 
     def db_path(self) -> Path:
         return Path(self.db_option) if self.db_option else self.config().database
+
+    def existing_db_path(self, first_command: str = "sync-catalog") -> Path:
+        """The database's path, for a command that only reads what runs stored: an
+        InputError naming the command to run first when no run has made it yet."""
+        path = self.db_path()
+        if not path.exists():
+            raise InputError(f"no database at {path} yet; run `lo-sync {first_command}` first")
+        return path
 
     def busy_timeout(self) -> float:
         # A report or import given --db reads no config; it waits the default.
@@ -98,12 +106,20 @@ class App:
         sys.exit(code)
 
 
-provider_option = click.option(
-    "--provider",
-    "providers",
-    multiple=True,
-    type=click.Choice(sorted(PROVIDERS)),
-    help="Only this provider (repeatable). Default: every configured provider.",
+def _provider_choice(help_text: str):
+    return click.option(
+        "--provider", "providers", multiple=True, type=click.Choice(sorted(PROVIDERS)),
+        help=help_text,
+    )  # fmt: skip
+
+
+# Commands that talk to providers take the configured ones; commands that read the
+# database take what runs stored, with or without a configuration.
+provider_option = _provider_choice(
+    "Only this provider (repeatable). Default: every configured provider."
+)
+stored_provider_option = _provider_choice(
+    "Only this provider's rows (repeatable). Default: every provider in the database."
 )
 
 

@@ -85,3 +85,17 @@ def test_every_relative_link_in_the_readme_resolves_inside_the_repo():
         target = (ROOT / path).resolve()
         assert target.is_relative_to(ROOT), f"README links {link}, outside the repository"
         assert target.exists(), f"README links {link}, which is not in the repository"
+
+
+def test_provider_help_says_where_its_default_comes_from():
+    """Commands that read the database default to the providers in it, even with no
+    configuration; commands that talk to providers, to the configured ones."""
+    defaults = {}
+    for name, command in commands(cli):
+        for param in command.params:
+            if param.name == "providers" and "--provider" in param.opts:
+                defaults[name] = param.help.rsplit("Default: ", 1)[-1]
+    reading = {name for name, default in defaults.items() if "in the database" in default}
+    assert {"lo-sync stats", "lo-sync search"} <= reading
+    for name in ("lo-sync sync-catalog", "lo-sync archive", "lo-sync sync-stats", "lo-sync check"):
+        assert defaults[name] == "every configured provider.", name

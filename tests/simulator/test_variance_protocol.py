@@ -346,7 +346,7 @@ def test_simulate_refuses_sizes_past_its_bounds_before_building_anything(monkeyp
     ):
         result = runner.invoke(cli, argv)
         assert result.exit_code == 2, argv
-        assert ("--size" in result.output) or ("--enrollments" in result.output), argv
+        assert f"'{argv[1]}'" in result.output and argv[2] in result.output, argv
     assert served == []
     assert runner.invoke(cli, ["simulate", "--enrollments", "0"]).exit_code == 0
     assert served[-1].coursera_enrollments == 0
