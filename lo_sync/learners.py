@@ -12,10 +12,10 @@ from pathlib import Path
 
 from lo_sync.errors import InputError, SafetyAbort
 from lo_sync.limits import first_of
+from lo_sync.providers.fields import listed_email
 from lo_sync.store import Store, utc_now
 
 COLUMNS = ("email", "external_id", "name")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PROBLEMS_SHOWN = 10
 # A company of a million people is some 100 MB of CSV; past this it is not a people list.
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -88,11 +88,11 @@ def read_learners_file(path: Path, encoding: str | None = None) -> LearnersFile:
                 f"(a value holding a {_DELIMITER_NAMES[delimiter]} must be in double quotes)"
             )
             continue
-        email = values[index["email"]].strip().lower()
+        email, problem = listed_email(values[index["email"]])
         external_id = values[index["external_id"]].strip() or None
         name = values[index["name"]].strip() or None
-        if not _EMAIL.match(email):
-            problems.append(f"line {number}: {email or 'empty e-mail'!r} is not an e-mail address")
+        if email is None:
+            problems.append(f"line {number}: {problem}")
             continue
         if email in seen_email:
             problems.append(f"line {number}: e-mail {email} already on line {seen_email[email]}")

@@ -17,6 +17,7 @@ import yaml
 from lo_sync.errors import InputError
 from lo_sync.limits import first_of
 from lo_sync.providers import PROVIDERS
+from lo_sync.providers.fields import listed_email
 from lo_sync.store import Store, utc_now
 from lo_sync.store.sessions import StoredSession
 
@@ -27,11 +28,9 @@ MAX_SESSIONS = 500
 MAX_COURSES = 200
 MAX_COHORT = 10_000
 MAX_NAME = 200
-MAX_EMAIL = 254
 MAX_PROBLEMS_SHOWN = 10
 MAX_DEPTH = 8  # sessions > a session > courses > a course is 4 levels deep
 SESSION_KEYS = ("name", "group", "start", "end", "courses", "cohort")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -270,10 +269,12 @@ def _cohort(read: SessionsFile, node: yaml.Node | None, label: str) -> set[str]:
     cohort: dict[str, int] = {}
     for item in node.value:
         line = item.start_mark.line + 1
-        email = item.value.strip().lower() if isinstance(item, yaml.ScalarNode) else ""
-        if len(email) > MAX_EMAIL or not _EMAIL.match(email):
-            shown = email[:60] or "(not a text)"
-            read.problem(item, f"{label}{shown!r} is not an e-mail address")
+        if not isinstance(item, yaml.ScalarNode):
+            read.problem(item, f"{label}a cohort entry must be an e-mail address, not a list")
+            continue
+        email, problem = listed_email(item.value)
+        if email is None:
+            read.problem(item, f"{label}{problem}")
         elif email in cohort:
             read.problem(item, f"{label}{email} already on line {cohort[email]}")
         else:

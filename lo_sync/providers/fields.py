@@ -336,12 +336,15 @@ def email(value) -> str:
     return _storable(address)
 
 
-def email_address(value: str, field: str) -> str:
-    """`email`, raising a `RecordError` that names `field` (the learners import's check)."""
+def listed_email(value: str) -> tuple[str | None, str]:
+    """An address from one of the company's own lists (the learners file, a session's
+    cohort) as `email` keys it, so that it matches the providers' records by the same
+    rule: (key, "") or (None, what is wrong, the value quoted first)."""
     try:
-        return email(value)
+        return email(value), ""
     except Unreadable as problem:
-        raise RecordError(field, str(problem)) from None
+        shown = value.strip()[:60] or "(empty)"
+        return None, f"{shown!r} {problem}"
 
 
 # --- the usual spelling, read quickly --------------------------------------------------------

@@ -38,6 +38,15 @@ def test_every_bad_line_is_reported_by_its_line_in_the_file(tmp_path):
     assert "line 7: external_id 4 already on line 6" in message
 
 
+def test_an_address_the_providers_records_could_not_carry_is_refused_by_the_same_rule(tmp_path):
+    # A zero-width space passes for a letter to the eye: such a learner would match no
+    # provider's record, which the statistics reader refuses for the same character.
+    path = write(tmp_path, "email,external_id,name\nada\u200b@x.io,1,Ada\n" + "b@x.io,2,B\n")
+    with pytest.raises(InputError) as error:
+        read_learners_csv(path)
+    assert "line 2: 'ada\\u200b@x.io' is not an e-mail address: it holds U+200B" in str(error.value)
+
+
 @pytest.mark.parametrize("text", ["", "mail,id\nx@y.z,1\n"])
 def test_a_missing_or_wrong_header_rejects_the_file(tmp_path, text):
     with pytest.raises(InputError, match="header|empty file"):

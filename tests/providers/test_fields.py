@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lo_sync.providers import Notes, RecordError
+from lo_sync.providers import Notes
 from lo_sync.providers.fields import (
     Unreadable,
     boolean,
     email,
-    email_address,
     fraction_as_percent,
     identifier,
+    listed_email,
     minutes,
     number,
     optional,
@@ -162,7 +162,9 @@ def test_an_optional_value_that_is_blank_is_empty_and_not_noted():
     ],
 )
 def test_an_e_mail_address_becomes_its_key(value, key):
-    assert email_address(value, "email") == key
+    assert email(value) == key
+    # The company's own lists key an address by the same rule as the providers' records.
+    assert listed_email(value) == (key, "")
 
 
 @pytest.mark.parametrize(
@@ -185,12 +187,15 @@ def test_an_e_mail_address_becomes_its_key(value, key):
         ("a" * 312 + "@example.com", "is longer than 320 characters"),
     ],
 )
-def test_what_is_not_an_e_mail_address_is_refused_naming_the_field(value, problem):
-    with pytest.raises(RecordError) as caught:
-        email_address(value, "email")
+def test_what_is_not_an_e_mail_address_is_refused_saying_why(value, problem):
+    with pytest.raises(Unreadable) as caught:
+        email(value)
 
-    assert str(caught.value).startswith("email: is ")
+    assert str(caught.value).startswith("is ")
     assert str(caught.value).endswith(problem)
+    key, said = listed_email(value)
+    assert key is None
+    assert said == f"{value.strip()[:60]!r} {caught.value}"
 
 
 @pytest.mark.parametrize("value", ["EMP-1\x00", "a@b.io\u200b", "ab\ncd"], ids=repr)

@@ -163,6 +163,12 @@ ERRORS = {
         _replace("learner1@example.com", "learner1.example.com"),
         "11: session 'Onboarding': 'learner1.example.com' is not an e-mail address",
     ),
+    # Providers' records refuse such a key; a cohort keyed by it would match no one.
+    "invisible character in an e-mail": (
+        _replace("learner1@example.com", "learner1\u200b@example.com"),
+        "11: session 'Onboarding': 'learner1\\u200b@example.com' is not an e-mail address: "
+        "it holds U+200B",
+    ),
     "duplicate e-mail": (
         _replace("learner1@example.com", "LEARNER0@example.com"),
         "11: session 'Onboarding': learner0@example.com already on line 10",
