@@ -5,13 +5,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lo_sync.errors import InputError, SafetyAbort
-from lo_sync.limits import first_of
+from lo_sync.limits import MostAllowed, first_of
 from lo_sync.providers.fields import listed_email
 from lo_sync.store import Store, utc_now
 
@@ -199,16 +197,14 @@ def _delimiter(path: Path, text: str) -> str:
 
 DEFAULT_MAX_LEFT = "10%"
 LEFT_SHOWN = 5
-_MAX_LEFT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 
 
-def parse_max_left(text: str) -> tuple[float, bool]:
-    """'15' → (15, False): at most 15 people; '10%' → (10, True): at most 10% of them."""
-    match = _MAX_LEFT.match(text or "")
-    value = float(match.group(1)) if match else -1
-    if not match or (not match.group(2) and value != int(value)) or value > 1e9:
-        raise InputError(f"--max-left {text!r}: expected a count like 25 or a share like 10%")
-    return value, bool(match.group(2))
+def parse_max_left(text: str) -> MostAllowed:
+    """'15': at most 15 people; '10%': at most 10% of the people at the company."""
+    try:
+        return MostAllowed.parse("--max-left", text)
+    except ValueError as problem:
+        raise InputError(str(problem)) from None
 
 
 @dataclass
@@ -268,13 +264,12 @@ def plan_import(
     at_company = [email for email, old in existing.items() if old["left_at"] is None]
     plan.at_company = len(at_company)
     plan.leaving = sorted(email for email in at_company if email not in in_file)
-    value, is_percent = parse_max_left(max_left)
-    limit = math.floor(plan.at_company * value / 100) if is_percent else int(value)
-    if not force and len(plan.leaving) > limit:
-        bound = f"{max_left} of {plan.at_company:,} = {limit:,}" if is_percent else f"{limit:,}"
+    bound = parse_max_left(max_left)
+    if not force and len(plan.leaving) > bound.of(plan.at_company):
         plan.refusal = SafetyAbort(
             f"learners import --replace: would mark {len(plan.leaving):,} of "
-            f"{plan.at_company:,} people as left, above the limit ({bound}); nothing "
+            f"{plan.at_company:,} people as left, above the limit "
+            f"({bound.said(plan.at_company)}); nothing "
             "written. Check that the file lists the whole company, then rerun with "
             f"--max-left {len(plan.leaving)} or --force"
         )

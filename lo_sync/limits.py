@@ -140,3 +140,35 @@ def format_duration(seconds: float, days: bool = False) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"
+
+
+# --- safety bounds on what a run may remove (--max-archive, --max-left) -----------------------
+
+_COUNT_OR_SHARE = re.compile(r"\s*(\d{1,10}(?:\.\d{1,6})?)\s*(%?)\s*")
+
+
+class MostAllowed(NamedTuple):
+    """A bound as the command line gives it: at most N things ('25'), or at most a share
+    of them ('10%'), as rclone's --max-delete is."""
+
+    text: str
+    value: float
+    is_share: bool
+
+    @classmethod
+    def parse(cls, option: str, text: str) -> MostAllowed:
+        """`text` read; a ValueError saying what `option` expects when it is not a
+        whole count or a share (a typo must not become no bound at all)."""
+        match = _COUNT_OR_SHARE.fullmatch(text or "")
+        if match is None or not (match.group(2) or float(match.group(1)).is_integer()):
+            raise ValueError(f"{option} {text!r}: expected a count like 25 or a share like 10%")
+        return cls(text.strip(), float(match.group(1)), bool(match.group(2)))
+
+    def of(self, total: int) -> int:
+        """How many of `total` the bound allows: a share rounds down, as "at most" says."""
+        return math.floor(total * self.value / 100) if self.is_share else int(self.value)
+
+    def said(self, total: int, what: str = "") -> str:
+        """The bound as a refusal shows it: '10% of 40 active courses = 4', or '15'."""
+        allowed = f"{self.of(total):,}"
+        return f"{self.text} of {total:,}{what} = {allowed}" if self.is_share else allowed

@@ -8,8 +8,6 @@ A dry run plans only. jobs.py decides which of them runs for each provider.
 from __future__ import annotations
 
 import logging
-import math
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +16,7 @@ from lo_sync.config import ProviderConfig
 from lo_sync.errors import DataError, InputError, LoSyncError, SafetyAbort
 from lo_sync.fetch import Fetch, KnownRows, mapped_pages
 from lo_sync.fetch.findings import SET_ASIDE, Findings, top_reasons
-from lo_sync.limits import first_of
+from lo_sync.limits import MostAllowed, first_of
 from lo_sync.providers import NOT_READ, PROVIDERS
 from lo_sync.store import PROGRESS_FIELDS, CatalogDiff, ProgressDiff, Store, utc_now
 from lo_sync.store.progress import Change
@@ -193,18 +191,13 @@ def record_set_aside(store: Store, provider: str, run_id: int, error: TooManySet
 
 # --- archive -----------------------------------------------------------------------------------
 
-_MAX_ARCHIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 
-
-def parse_max_archive(text: str) -> tuple[float, bool]:
-    """'15' → (15, False): at most 15 courses; '10%' → (10, True): at most 10% of active ones."""
-    match = _MAX_ARCHIVE.match(text or "")
-    if not match:
-        raise InputError(f"--max-archive {text!r}: expected a count like 25 or a share like 10%")
-    value, is_percent = float(match.group(1)), bool(match.group(2))
-    if not is_percent and value != int(value):
-        raise InputError(f"--max-archive {text!r}: a count must be a whole number")
-    return value, is_percent
+def parse_max_archive(text: str) -> MostAllowed:
+    """'15': at most 15 courses; '10%': at most 10% of the active ones."""
+    try:
+        return MostAllowed.parse("--max-archive", text)
+    except ValueError as problem:
+        raise InputError(str(problem)) from None
 
 
 def plan_archive(
@@ -239,17 +232,16 @@ def plan_archive(
             f"archive: and {more} more times a course archived here "
             "is in an open or upcoming session (not listed)"
         )
-    value, is_percent = parse_max_archive(max_archive)
-    limit = math.floor(active * value / 100) if is_percent else int(value)
+    bound = parse_max_archive(max_archive)
+    limit = bound.of(active)
     # The guard protects what learners were offered; a course that never had an
     # offered status (most of them on the first night) does not count against it.
     guarded = sum(1 for *_, ever_offered in to_archive if ever_offered)
     if not force and guarded > limit:
-        bound = f"{max_archive} of {active} active courses = {limit}" if is_percent else str(limit)
         plan.refusal = SafetyAbort(
             f"{pcfg.name}: would archive {guarded} of {active} active courses, above the "
-            f"limit ({bound}); nothing archived. Check the catalog, then rerun with "
-            f"--max-archive {guarded} or --force"
+            f"limit ({bound.said(active, ' active courses')}); nothing archived. Check the "
+            f"catalog, then rerun with --max-archive {guarded} or --force"
         )
     return plan
 
